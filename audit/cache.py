@@ -1,0 +1,192 @@
+"""Content-addressed embedding cache on SQLite (WAL), as an Embedder wrapper.
+
+Key = sha256(embedder fingerprint (id + weights hash + params), modality, content sha256,
+purpose). Vectors are stored at native size, before truncation, so one cached run serves
+every embedding size. Work is committed batch by batch: a crash loses at most the batch in
+flight, and a re-run embeds only what is missing. WAL lets readers run beside a writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audit.embedders.base import (
+    Embedder,
+    Purpose,
+    check_request,
+    check_vectors,
+    truncate,
+)
+from audit.items import Item
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS embeddings (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    modality TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vector BLOB NOT NULL
+)
+"""
+
+
+class EmbeddingCache:
+    """The SQLite store behind :class:`CachedEmbedder`.
+
+    Parameters
+    ----------
+    path : str or Path
+        Database file (created with its parent folders).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._conn() as conn:
+            conn.execute(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode is durable against process crashes (only an OS crash
+            # can lose the last commits), and much faster than FULL.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors for the keys present in the cache."""
+        found: dict[str, np.ndarray] = {}
+        conn = self._conn()
+        for start in range(0, len(keys), 500):  # stay under SQLite's variable limit
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT key, dim, vector FROM embeddings WHERE key IN ({marks})", chunk
+            )
+            for key, dim, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape == (dim,) and np.isfinite(vec).all():
+                    found[key] = vec
+                else:  # a damaged row is recomputed, never served
+                    log.warning("ignoring damaged cache row %s", key)
+        return found
+
+    def put_many(self, rows: Sequence[tuple[str, str, str, str, np.ndarray]]) -> None:
+        """Insert (key, fingerprint, modality, purpose, vector) rows in one transaction."""
+        conn = self._conn()
+        with conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (k, f, m, p, int(v.shape[0]), np.ascontiguousarray(v, np.float32).tobytes())
+                    for k, f, m, p, v in rows
+                ],
+            )
+
+    def count(self) -> int:
+        """Number of cached vectors."""
+        return int(self._conn().execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def cache_key(fingerprint: str, item: Item, purpose: str) -> str:
+    """The content-addressed key of one item's embedding."""
+    parts = "\x1f".join((fingerprint, item.modality, item.content_sha256(), purpose))
+    return hashlib.sha256(parts.encode()).hexdigest()
+
+
+class CachedEmbedder:
+    """Wrap an Embedder with the persistent cache.
+
+    Parameters
+    ----------
+    base : Embedder
+        The wrapped embedder; its ``fingerprint`` (or name) enters the key.
+    path : str or Path
+        SQLite file of the cache.
+    chunk_size : int
+        Missing items are embedded and committed in chunks of this size, bounding what a
+        crash can lose.
+    """
+
+    def __init__(self, base: Embedder, path: str | Path, *, chunk_size: int = 256) -> None:
+        self.base = base
+        self.store = EmbeddingCache(path)
+        self.chunk_size = chunk_size
+        self.name = base.name
+        self.modalities = base.modalities
+        self.dim = base.dim
+        self.matryoshka_dims = base.matryoshka_dims
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def fingerprint(self) -> str:
+        """The wrapped embedder's fingerprint (the cache does not change vectors)."""
+        return getattr(self.base, "fingerprint", self.base.name)
+
+    def __getattr__(self, attr: str) -> Any:
+        # Delegate optional capabilities (describe, differentiable, ...) to the base.
+        if attr == "base":
+            raise AttributeError(attr)
+        return getattr(self.base, attr)
+
+    def embed(
+        self, items: Sequence[Item], *, purpose: Purpose = "index", dim: int | None = None
+    ) -> np.ndarray:
+        """Embed with the cache: serve hits, embed and commit misses chunk by chunk."""
+        items = list(items)
+        check_request(self, items, purpose, dim)
+        fp = self.fingerprint
+        keys = [cache_key(fp, it, purpose) for it in items]
+        found = self.store.get_many(list(dict.fromkeys(keys)))
+        out = np.empty((len(items), self.dim), dtype=np.float32)
+        missing: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            if key in found:
+                out[i] = found[key]
+            else:
+                missing.setdefault(key, i)
+        self.hits += len(items) - sum(1 for k in keys if k in missing)
+        todo = list(missing.items())
+        for start in range(0, len(todo), self.chunk_size):
+            chunk = todo[start : start + self.chunk_size]
+            batch = [items[i] for _, i in chunk]
+            vecs = check_vectors(
+                self.base.embed(batch, purpose=purpose), batch, self.dim, self.name
+            )
+            self.store.put_many(
+                [
+                    (key, fp, it.modality, purpose, v)
+                    for (key, _), it, v in zip(chunk, batch, vecs, strict=True)
+                ]
+            )
+            for (key, _), v in zip(chunk, vecs, strict=True):
+                found[key] = v
+            self.misses += len(chunk)
+        for i, key in enumerate(keys):
+            if key in missing:
+                out[i] = found[key]
+        log.info("cache %s: %d hit(s), %d embedded", self.store.path, self.hits, self.misses)
+        return truncate(out, dim, self.dim)

@@ -1,0 +1,78 @@
+"""Run configuration: one dataclass the CLI fills and the runner reads."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration or usage error (CLI exit code 2)."""
+
+
+@dataclass
+class RunConfig:
+    """Everything a run needs to know.
+
+    Attributes
+    ----------
+    suites : list of str
+        Suite names to run (``all`` is expanded by the CLI).
+    embedder : str
+        Embedder spec (``local``, ``st:PATH``, ``hf:PATH``, ``bedrock:MODEL``).
+    out : Path
+        Runs directory; the report goes to ``out/<run-id>/report.json``.
+    cache : Path or None
+        SQLite embedding cache; ``None`` disables caching.
+    quick : bool
+        Smaller samples (fewer permutations, bootstrap draws) for fast feedback.
+    seed : int
+        Seed for every random draw, recorded in the report.
+    suite_options : dict
+        Per-suite options from the config file's ``[suite.NAME]`` tables.
+    """
+
+    suites: list[str] = field(default_factory=lambda: ["bias"])
+    embedder: str = "local"
+    out: Path = Path("runs")
+    cache: Path | None = Path("runs/.cache/embeddings.sqlite")
+    quick: bool = False
+    seed: int = 0
+    progress: bool = True
+    suite_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def options_for(self, suite: str) -> dict[str, Any]:
+        """Options of one suite (empty when the config file has none)."""
+        return dict(self.suite_options.get(suite, {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view for the report."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = str(v) if isinstance(v, Path) else v
+        return out
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a TOML run configuration.
+
+    Known top-level keys: ``embedder``, ``out``, ``cache``, ``quick``, ``seed`` and
+    ``[suite.NAME]`` tables of per-suite options.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
+    known = {"embedder", "out", "cache", "quick", "seed", "suite"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    if "suite" in data and not isinstance(data["suite"], dict):
+        raise ConfigError(f"{path}: [suite] must be a table of [suite.NAME] tables")
+    return data

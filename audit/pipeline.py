@@ -1,0 +1,67 @@
+"""The one place wrappers are composed around a backend.
+
+items -> (safety filter) -> embedder -> (cache) -> (projection) -> vectors.
+As Embedders: ``SafeEmbedder(ProjectedEmbedder(CachedEmbedder(base)))``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from audit.embedders import Embedder, create_embedder
+from audit.report import EmbedderInfo, Wrappers
+
+log = logging.getLogger(__name__)
+
+
+def build_embedder(
+    spec: str, *, cache_path: Path | None = None, progress: bool = True
+) -> tuple[Embedder, Embedder]:
+    """Create the backend ``spec`` names and compose its wrappers.
+
+    Returns
+    -------
+    (composed, base) : tuple of Embedder
+        The embedder suites use, and the bare backend (for the report).
+    """
+    base = create_embedder(spec)
+    if hasattr(base, "progress"):
+        base.progress = progress
+    composed: Embedder = base
+    if cache_path is not None:
+        from audit.cache import CachedEmbedder
+
+        composed = CachedEmbedder(composed, cache_path)
+    return composed, base
+
+
+def embedder_info(spec: str, base: Embedder) -> EmbedderInfo:
+    """The report's ``embedder`` block."""
+    described: dict[str, Any] = {}
+    if hasattr(base, "describe"):
+        described = base.describe()
+    return EmbedderInfo(
+        spec=spec,
+        name=base.name,
+        modalities=sorted(base.modalities),
+        dim=base.dim,
+        matryoshka_dims=list(base.matryoshka_dims),
+        weights=dict(described.get("weights", {})),
+        params=dict(described.get("params", {})),
+    )
+
+
+def wrappers_info(composed: Embedder) -> Wrappers:
+    """The report's ``wrappers`` block, read off the composed chain."""
+    info: dict[str, Any] = {}
+    emb: Any = composed
+    while emb is not None:
+        kind = type(emb).__name__
+        if kind == "CachedEmbedder":
+            info["cache"] = {"path": str(emb.store.path), "hits": emb.hits, "misses": emb.misses}
+        elif hasattr(emb, "wrapper_info"):
+            info.update(emb.wrapper_info())
+        emb = emb.__dict__.get("base")
+    return Wrappers(**info)

@@ -1,0 +1,154 @@
+"""report.json: the versioned result of a run (schema_version 1).
+
+Pydantic models with ``extra="forbid"`` so a typo or a foreign field is an error, not a
+silently dropped number. The dashboard imports only this module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+Status = Literal["passed", "failed", "no-gates", "error"]
+
+
+class SchemaVersionError(ValueError):
+    """A report written by a newer tool (higher schema_version) than this one reads."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbedderInfo(_Strict):
+    """Which model was audited."""
+
+    spec: str
+    name: str
+    modalities: list[str]
+    dim: int
+    matryoshka_dims: list[int] = Field(default_factory=list)
+    weights: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Wrappers(_Strict):
+    """The wrappers around the embedder (None when absent)."""
+
+    safety: dict[str, Any] | None = None
+    projection: dict[str, Any] | None = None
+    cache: dict[str, Any] | None = None
+
+
+class Result(_Strict):
+    """One measured number."""
+
+    suite: str
+    check: str
+    metric: str
+    value: float | None
+    variant: str = "raw"
+    dim: int | None = None
+    modality: str | None = None
+    group: str | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    n: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("value", "ci_low", "ci_high", "p_value")
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        # JSON has no NaN; an undefined number is null, never a silent NaN.
+        if v is not None and not math.isfinite(v):
+            raise ValueError(f"non-finite number {v!r}; use null for undefined values")
+        return v
+
+
+class GateResult(_Strict):
+    """One gate's verdict."""
+
+    name: str
+    check: str
+    metric: str
+    op: str
+    threshold: float
+    value: float | None
+    passed: bool
+    message: str = ""
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Report(_Strict):
+    """A whole run's report."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
+    tool_version: str
+    suite: str
+    embedder: EmbedderInfo
+    wrappers: Wrappers = Field(default_factory=Wrappers)
+    config: dict[str, Any] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+    results: list[Result] = Field(default_factory=list)
+    gates: list[GateResult] = Field(default_factory=list)
+    status: Status = "no-gates"
+    errors: list[str] = Field(default_factory=list)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if v > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"report schema_version {v} is newer than this tool reads ({SCHEMA_VERSION}); "
+                "upgrade mme-audit"
+            )
+        if v < 1:
+            raise ValueError(f"invalid schema_version {v}")
+        return v
+
+    def save(self, path: str | Path) -> Path:
+        """Write the report atomically (temp file + rename), pretty-printed."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def load_report(path: str | Path) -> Report:
+    """Read and validate a report.json.
+
+    Raises
+    ------
+    SchemaVersionError
+        If the report is newer than this tool.
+    ValueError
+        If the file is not valid JSON or does not match the schema.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    if isinstance(data, dict) and isinstance(data.get("schema_version"), int):
+        if data["schema_version"] > SCHEMA_VERSION:  # say so before field errors
+            raise SchemaVersionError(
+                f"{path}: schema_version {data['schema_version']} is newer than this tool "
+                f"reads ({SCHEMA_VERSION}); upgrade mme-audit"
+            )
+    return Report.model_validate(data)
+
+
+def report_json_schema() -> dict[str, Any]:
+    """The JSON Schema of report.json (docs and external validators use it)."""
+    return Report.model_json_schema()

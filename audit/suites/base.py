@@ -1,0 +1,41 @@
+"""The suite contract: one hook, ``_run``; timing, logging and bookkeeping live here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+
+from audit.context import RunContext
+from audit.report import Result
+
+log = logging.getLogger(__name__)
+
+
+class Suite(ABC):
+    """A family of checks run against the context's embedder.
+
+    Subclasses set ``name`` and ``description`` and implement :meth:`_run`.
+    """
+
+    name: str = ""
+    description: str = ""
+
+    def run(self, ctx: RunContext) -> list[Result]:
+        """Run every check; stamp the suite name and log the time taken."""
+        start = time.perf_counter()
+        log.info("suite %s: start", self.name)
+        results = []
+        for r in self._run(ctx):
+            if r.suite != self.name:
+                raise ValueError(f"suite {self.name} produced a result for suite {r.suite!r}")
+            results.append(r)
+        log.info(
+            "suite %s: %d result(s) in %.1f s", self.name, len(results), time.perf_counter() - start
+        )
+        return results
+
+    @abstractmethod
+    def _run(self, ctx: RunContext) -> Iterable[Result]:
+        """Yield the suite's results."""

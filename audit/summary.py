@@ -1,0 +1,75 @@
+"""A readable plain-text summary of a report for the terminal."""
+
+from __future__ import annotations
+
+from audit.report import Report, Result
+
+ALPHA = 0.05
+
+
+def _fmt(v: float | None, digits: int = 3) -> str:
+    if v is None:
+        return "-"
+    if v != 0 and abs(v) < 10 ** (-digits):
+        return f"{v:.1e}"
+    return f"{v:.{digits}f}"
+
+
+def _row(r: Result) -> list[str]:
+    ci = f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]" if r.ci_low is not None else "-"
+    sig = ""
+    if r.p_value is not None:
+        sig = "significant" if r.p_value < ALPHA else "not significant"
+    return [
+        r.check,
+        r.metric,
+        r.variant,
+        r.modality or "-",
+        str(r.dim) if r.dim else "-",
+        _fmt(r.value),
+        ci,
+        _fmt(r.p_value, 4),
+        str(r.n) if r.n is not None else "-",
+        sig,
+    ]
+
+
+def format_table(rows: list[list[str]], header: list[str]) -> str:
+    """Left-aligned fixed-width table."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+def summarize(report: Report, *, path: str | None = None, max_rows: int = 60) -> str:
+    """The text the CLI prints after a run."""
+    head = [
+        f"run {report.run_id}  suite={report.suite}  embedder={report.embedder.spec} "
+        f"({report.embedder.name}, {report.embedder.dim}-d)",
+    ]
+    if report.results:
+        rows = [_row(r) for r in report.results[:max_rows]]
+        header = ["check", "metric", "variant", "modality", "dim", "value", "95% CI", "p", "n", ""]
+        head.append(format_table(rows, header))
+        if len(report.results) > max_rows:
+            head.append(f"... {len(report.results) - max_rows} more result(s) in the report")
+        tested = [r for r in report.results if r.p_value is not None]
+        if tested:
+            sig = sum(r.p_value < ALPHA for r in tested)  # type: ignore[operator]
+            head.append(
+                f"{sig} of {len(tested)} tested effect(s) significant at alpha={ALPHA} "
+                "(one-sided permutation test)."
+            )
+    else:
+        head.append("no results")
+    for g in report.gates:
+        mark = "PASS" if g.passed else "FAIL"
+        head.append(f"gate {mark} {g.name}: {g.metric} {_fmt(g.value)} {g.op} {g.threshold}")
+    head.append(f"status: {report.status}")
+    for e in report.errors[:1]:
+        head.append(f"error: {e}")
+    if path:
+        head.append(f"report: {path}")
+    return "\n".join(head)
