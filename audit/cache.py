@@ -158,24 +158,29 @@ class CachedEmbedder:
         """Embed with the cache: serve hits, embed and commit misses chunk by chunk."""
         items = list(items)
         check_request(self, items, purpose, dim)
-        fp = self.fingerprint
+        # A backend that serves a size natively (Nova's MRL sizes) is asked for it rather
+        # than truncated client-side; the served size enters the fingerprint, hence the key.
+        served = (
+            dim is not None and dim != self.dim and dim in getattr(self.base, "served_dims", ())
+        )
+        base = self.base.at_dim(dim) if served else self.base  # type: ignore[attr-defined]
+        fp = getattr(base, "fingerprint", base.name)
+        width = base.dim
         keys = [cache_key(fp, it, purpose) for it in items]
         found = self.store.get_many(list(dict.fromkeys(keys)))
-        out = np.empty((len(items), self.dim), dtype=np.float32)
+        out = np.empty((len(items), width), dtype=np.float32)
         missing: dict[str, int] = {}
         for i, key in enumerate(keys):
             if key in found:
                 out[i] = found[key]
             else:
                 missing.setdefault(key, i)
-        self.hits += len(items) - sum(1 for k in keys if k in missing)
+        self.hits += sum(1 for k in keys if k not in missing)
         todo = list(missing.items())
         for start in range(0, len(todo), self.chunk_size):
             chunk = todo[start : start + self.chunk_size]
             batch = [items[i] for _, i in chunk]
-            vecs = check_vectors(
-                self.base.embed(batch, purpose=purpose), batch, self.dim, self.name
-            )
+            vecs = check_vectors(base.embed(batch, purpose=purpose), batch, width, self.name)
             self.store.put_many(
                 [
                     (key, fp, it.modality, purpose, v)
@@ -189,4 +194,6 @@ class CachedEmbedder:
             if key in missing:
                 out[i] = found[key]
         log.info("cache %s: %d hit(s), %d embedded", self.store.path, self.hits, self.misses)
+        if served:
+            return out
         return truncate(out, dim, self.dim)

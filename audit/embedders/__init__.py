@@ -49,6 +49,32 @@ EMBEDDERS.register(
         "offline default: MiniLM-L6 text + EfficientNet-Lite0/ConSE image, 384-d, CPU",
     ),
 )
+EMBEDDERS.register(
+    "bedrock",
+    EmbedderEntry(
+        "audit.embedders.bedrock:from_spec",
+        "Amazon Bedrock: Nova Multimodal Embeddings, Titan Text V2, Titan MM G1 "
+        "(bedrock:<model-id>[?dim=..&region=..])",
+        needs_arg=True,
+    ),
+)
+EMBEDDERS.register(
+    "st",
+    EmbedderEntry(
+        "audit.embedders.st:StEmbedder",
+        "sentence-transformers text model (st:<folder-or-hub-id>[?options][#pins])",
+        needs_arg=True,
+    ),
+)
+EMBEDDERS.register(
+    "hf",
+    EmbedderEntry(
+        "audit.embedders.hf:HfEmbedder",
+        "transformers CLIP/SigLIP (text, image, video, document) or CLAP (text, audio) "
+        "(hf:<folder-or-hub-id>[?options][#pins])",
+        needs_arg=True,
+    ),
+)
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from audit.embedders._efficientnet import EfficientNetLite0, preprocess_tensor
+from audit.embedders._efficientnet import load_efficientnet_lite0, preprocess_tensor
 from audit.weights import verify_weights
 
 
@@ -58,10 +58,8 @@ def build_conse_head(
     weights_path: Path, expected_sha256: str, *, class_embeddings: np.ndarray, top_t: int
 ) -> ConSEHead:
     """Verify and load EfficientNet-Lite0, then wrap it into a ConSE head in eval mode."""
-    verify_weights(weights_path, expected_sha256)
-    backbone = EfficientNetLite0()
-    state = torch.load(weights_path, map_location="cpu", weights_only=True)
-    backbone.load_state_dict(state, strict=True)
+    verify_weights(weights_path, expected_sha256)  # WeightsError names file and hashes
+    backbone = load_efficientnet_lite0(weights_path, expected_sha256=None)  # just verified
     head = ConSEHead(backbone, torch.from_numpy(np.asarray(class_embeddings)), top_t)
     head.eval()
     for p in head.parameters():

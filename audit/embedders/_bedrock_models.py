@@ -1,0 +1,248 @@
+"""Bedrock embedding models: what each accepts, and its request and response shapes.
+
+One :class:`ModelSpec` per supported model id. Request bodies follow the AWS
+documentation field for field (see ``/work/shared/reference/nova-mme-api.md``); the
+parsers turn a response into one float vector and check its length, naming the item.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from audit.embedders.base import EmbeddingError
+
+NOVA_MME = "amazon.nova-2-multimodal-embeddings-v1:0"
+TITAN_TEXT_V2 = "amazon.titan-embed-text-v2:0"
+TITAN_MM_G1 = "amazon.titan-embed-image-v1"
+
+Family = Literal["nova", "titan-text", "titan-mm"]
+
+NOVA_SCHEMA_VERSION = "nova-multimodal-embed-v1"
+NOVA_INDEX_PURPOSES = ("GENERIC_INDEX", "CLASSIFICATION", "CLUSTERING")
+NOVA_QUERY_PURPOSES = (
+    "GENERIC_RETRIEVAL",
+    "TEXT_RETRIEVAL",
+    "IMAGE_RETRIEVAL",
+    "VIDEO_RETRIEVAL",
+    "DOCUMENT_RETRIEVAL",
+    "AUDIO_RETRIEVAL",
+    "CLASSIFICATION",
+    "CLUSTERING",
+)
+NOVA_TRUNCATION_MODES = ("END", "START", "NONE")
+NOVA_DETAIL_LEVELS = ("STANDARD_IMAGE", "DOCUMENT_IMAGE")
+NOVA_VIDEO_MODES = ("AUDIO_VIDEO_COMBINED", "AUDIO_VIDEO_SEPARATE")
+NOVA_IMAGE_FORMATS = ("png", "jpeg", "gif", "webp")
+NOVA_AUDIO_FORMATS = ("mp3", "wav", "ogg")
+NOVA_VIDEO_FORMATS = ("mp4", "mov", "mkv", "webm", "flv", "mpeg", "mpg", "wmv", "3gp")
+TITAN_MM_IMAGE_FORMATS = ("png", "jpeg")
+# Documented text limit (characters); longer text is truncated by the service per
+# truncationMode, which we report rather than cut silently ourselves.
+NOVA_TEXT_CHAR_LIMIT = 8192
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What one Bedrock embedding model accepts.
+
+    Attributes
+    ----------
+    model_id : str
+        The base model id.
+    family : {"nova", "titan-text", "titan-mm"}
+        Which request/response shape it speaks.
+    dims : tuple of int
+        Output sizes the service computes (``embeddingDimension`` / ``dimensions`` /
+        ``outputEmbeddingLength``), largest first; the first is the native size.
+    modalities : frozenset of str
+        Item modalities the backend can send to it (documents go as page images).
+    image_formats : tuple of str
+        Image formats sent as-is; others are re-encoded to PNG on the client.
+    """
+
+    model_id: str
+    family: Family
+    dims: tuple[int, ...]
+    modalities: frozenset[str]
+    image_formats: tuple[str, ...] = ()
+
+    @property
+    def native_dim(self) -> int:
+        """The largest (default) output size."""
+        return self.dims[0]
+
+
+MODELS: dict[str, ModelSpec] = {
+    NOVA_MME: ModelSpec(
+        NOVA_MME,
+        "nova",
+        (3072, 1024, 384, 256),
+        frozenset({"text", "image", "document", "video", "audio"}),
+        NOVA_IMAGE_FORMATS,
+    ),
+    TITAN_TEXT_V2: ModelSpec(TITAN_TEXT_V2, "titan-text", (1024, 512, 256), frozenset({"text"})),
+    TITAN_MM_G1: ModelSpec(
+        TITAN_MM_G1,
+        "titan-mm",
+        (1024, 384, 256),
+        frozenset({"text", "image", "document"}),
+        TITAN_MM_IMAGE_FORMATS,
+    ),
+}
+
+
+def resolve_model(model_id: str) -> ModelSpec:
+    """Find the spec of a model id, a cross-region profile id or a foundation-model ARN.
+
+    ``us.amazon.nova-2-...`` (inference profile) and
+    ``arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-2-...`` resolve to the
+    base model's spec; the id itself is still what is sent.
+
+    Raises
+    ------
+    ValueError
+        For an unknown model, naming the closest supported ids.
+    """
+    base = model_id.rsplit("/", 1)[-1]
+    for known, spec in MODELS.items():
+        if base == known or base.endswith("." + known):
+            return spec
+    close = difflib.get_close_matches(base, list(MODELS), n=2, cutoff=0.4)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise ValueError(
+        f"unsupported Bedrock model id {model_id!r}{hint} (supported: {', '.join(MODELS)})"
+    )
+
+
+@dataclass(frozen=True)
+class Part:
+    """One request's content: a text, or one media blob already base64-encoded.
+
+    Attributes
+    ----------
+    kind : {"text", "image", "audio", "video"}
+        What the request carries (a document page is an ``image``).
+    value : str
+        The text, or the base64 of the media bytes.
+    format : str
+        Media format as the API spells it (empty for text).
+    detail_level : str
+        Nova image detail level (``STANDARD_IMAGE`` or ``DOCUMENT_IMAGE``).
+    """
+
+    kind: Literal["text", "image", "audio", "video"]
+    value: str
+    format: str = ""
+    detail_level: str = "STANDARD_IMAGE"
+
+
+@dataclass(frozen=True)
+class BodyOptions:
+    """The output-changing request settings of one embedder."""
+
+    dim: int
+    embedding_purpose: str
+    truncation_mode: str = "END"
+    video_mode: str = "AUDIO_VIDEO_COMBINED"
+
+
+def request_body(spec: ModelSpec, part: Part, opts: BodyOptions) -> dict[str, Any]:
+    """The JSON body of one ``InvokeModel`` call for ``part``."""
+    if spec.family == "nova":
+        return _nova_body(part, opts)
+    if spec.family == "titan-text":
+        if part.kind != "text":
+            raise AssertionError(f"titan-text got a {part.kind} part")  # filtered earlier
+        return {"inputText": part.value, "dimensions": opts.dim, "normalize": True}
+    key = {"text": "inputText", "image": "inputImage"}[part.kind]
+    return {key: part.value, "embeddingConfig": {"outputEmbeddingLength": opts.dim}}
+
+
+def _nova_body(part: Part, opts: BodyOptions) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "embeddingPurpose": opts.embedding_purpose,
+        "embeddingDimension": opts.dim,
+    }
+    if part.kind == "text":
+        params["text"] = {"truncationMode": opts.truncation_mode, "value": part.value}
+    elif part.kind == "image":
+        params["image"] = {
+            "format": part.format,
+            "detailLevel": part.detail_level,
+            "source": {"bytes": part.value},
+        }
+    elif part.kind == "audio":
+        params["audio"] = {"format": part.format, "source": {"bytes": part.value}}
+    else:
+        params["video"] = {
+            "format": part.format,
+            "source": {"bytes": part.value},
+            "embeddingMode": opts.video_mode,
+        }
+    return {
+        "schemaVersion": NOVA_SCHEMA_VERSION,
+        "taskType": "SINGLE_EMBEDDING",
+        "singleEmbeddingParams": params,
+    }
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One response: the vector and, for Nova text, the reported ``truncatedCharLength``."""
+
+    vector: np.ndarray
+    truncated_char_length: int | None = None
+
+
+def parse_response(spec: ModelSpec, payload: Any, *, item_id: str, dim: int) -> Parsed:
+    """Extract the embedding of one response and check its size.
+
+    ``AUDIO_VIDEO_SEPARATE`` answers carry an audio and a video vector; they are averaged
+    after L2 normalisation so each stream weighs the same.
+
+    Raises
+    ------
+    EmbeddingError
+        Naming the item, for a malformed answer or a vector that is not ``dim`` long.
+    """
+    truncated: int | None = None
+    try:
+        if spec.family == "nova":
+            entries = payload["embeddings"]
+            if not isinstance(entries, list) or not entries:
+                raise KeyError("embeddings")
+            vectors = [_vector(e["embedding"], item_id, dim, spec) for e in entries]
+            lengths = [e["truncatedCharLength"] for e in entries if "truncatedCharLength" in e]
+            truncated = int(lengths[0]) if lengths else None
+        else:
+            vectors = [_vector(payload["embedding"], item_id, dim, spec)]
+    except (KeyError, TypeError) as exc:
+        raise EmbeddingError(
+            f"{spec.model_id} returned a malformed answer for item {item_id!r} "
+            f"(missing or wrong field: {exc})"
+        ) from exc
+    if len(vectors) == 1:
+        return Parsed(vectors[0], truncated)
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN rows are caught downstream
+        unit = [v / np.linalg.norm(v) for v in vectors]
+    return Parsed(np.mean(unit, axis=0).astype(np.float32), truncated)
+
+
+def _vector(values: Any, item_id: str, dim: int, spec: ModelSpec) -> np.ndarray:
+    try:
+        # None (JSON null) becomes NaN here and is reported by the base's NaN check.
+        vec = np.asarray(values, dtype=np.float64).astype(np.float32)
+    except (TypeError, ValueError) as exc:
+        raise EmbeddingError(
+            f"{spec.model_id} returned a non-numeric embedding for item {item_id!r}"
+        ) from exc
+    if vec.shape != (dim,):
+        raise EmbeddingError(
+            f"{spec.model_id} returned a vector of shape {vec.shape} for item {item_id!r}; "
+            f"expected ({dim},)"
+        )
+    return vec
