@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import real_sentences  # noqa: E402
+from _corpus import real_sentences
 
 
 def _best(fn, repeats: int) -> float:

@@ -46,7 +46,8 @@ EMBEDDERS.register(
     "local",
     EmbedderEntry(
         "audit.embedders.local:LocalEmbedder",
-        "offline default: MiniLM-L6 text + EfficientNet-Lite0/ConSE image, 384-d, CPU",
+        "offline default, 384-d, CPU: MiniLM-L6 text, EfficientNet-Lite0/ConSE image, "
+        "PDF text+pages, video frames+speech, audio via Whisper tiny.en transcripts",
     ),
 )
 EMBEDDERS.register(

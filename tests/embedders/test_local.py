@@ -21,8 +21,8 @@ def local() -> LocalEmbedder:
 
 
 def _photo(name: str) -> bytes:
-    from sklearn.datasets import load_sample_image
     from PIL import Image
+    from sklearn.datasets import load_sample_image
 
     buf = io.BytesIO()
     Image.fromarray(load_sample_image(name)).save(buf, format="PNG")
@@ -71,7 +71,10 @@ def test_image_is_conse_of_top_classes(local):
 
 
 def test_cross_modal_retrieval_on_real_photos(local):
-    images = [Item("china", "image", _photo("china.jpg")), Item("flower", "image", _photo("flower.jpg"))]
+    images = [
+        Item("china", "image", _photo("china.jpg")),
+        Item("flower", "image", _photo("flower.jpg")),
+    ]
     texts = [text_item("q1", "a photo of a palace"), text_item("q2", "a photo of a daisy")]
     sims = local.embed(texts, purpose="query") @ local.embed(images).T
     assert sims.argmax(axis=1).tolist() == [0, 1]
