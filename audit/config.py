@@ -26,6 +26,9 @@ class RunConfig:
         Runs directory; the report goes to ``out/<run-id>/report.json``.
     cache : Path or None
         SQLite embedding cache; ``None`` disables caching.
+    debias : Path or None
+        A saved debiasing projection (``audit fit-debias``); suites then report the raw
+        and the debiased embedder side by side.
     quick : bool
         Smaller samples (fewer permutations, bootstrap draws) for fast feedback.
     seed : int
@@ -38,6 +41,7 @@ class RunConfig:
     embedder: str = "local"
     out: Path = Path("runs")
     cache: Path | None = Path("runs/.cache/embeddings.sqlite")
+    debias: Path | None = None
     quick: bool = False
     seed: int = 0
     progress: bool = True
@@ -59,7 +63,7 @@ class RunConfig:
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a TOML run configuration.
 
-    Known top-level keys: ``embedder``, ``out``, ``cache``, ``quick``, ``seed`` and
+    Known top-level keys: ``embedder``, ``out``, ``cache``, ``debias``, ``quick``, ``seed``,
     ``[suite.NAME]`` tables of per-suite options.
     """
     path = Path(path)
@@ -69,7 +73,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file not found: {path}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
-    known = {"embedder", "out", "cache", "quick", "seed", "suite"}
+    known = {"embedder", "out", "cache", "debias", "quick", "seed", "suite"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")

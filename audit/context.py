@@ -23,7 +23,9 @@ class RunContext:
     Attributes
     ----------
     embedder : Embedder
-        The composed embedder (cache, projection, safety wrappers already applied).
+        The deployed embedder (cache, projection, safety wrappers already applied).
+    variants : dict of str to Embedder
+        ``"raw"`` and, with a projection, ``"debiased"``: suites report both side by side.
     config : RunConfig
         The run's configuration.
     run_dir : Path
@@ -33,7 +35,21 @@ class RunContext:
     embedder: Embedder
     config: RunConfig
     run_dir: Path
+    variants: dict[str, Embedder] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    _datasets: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.variants:
+            self.variants = {"raw": self.embedder}
+
+    def dataset(self, spec: str) -> Any:
+        """Load (once per run) and validate a dataset by spec (``builtin:NAME``, a path...)."""
+        if spec not in self._datasets:
+            from audit.datasets import load_dataset
+
+            self._datasets[spec] = load_dataset(spec)
+        return self._datasets[spec]
 
     def rng(self, stream: str) -> np.random.Generator:
         """A generator seeded from the run seed and a stream name (stable across runs)."""

@@ -7,6 +7,7 @@ As Embedders: ``SafeEmbedder(ProjectedEmbedder(CachedEmbedder(base)))``.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,46 @@ def build_embedder(
 
         composed = CachedEmbedder(composed, cache_path)
     return composed, base
+
+
+@dataclass
+class Pipeline:
+    """The composed embedders of a run.
+
+    Attributes
+    ----------
+    base : Embedder
+        The bare backend (described in the report).
+    variants : dict
+        ``"raw"`` (backend + cache) and, when a projection is configured, ``"debiased"``
+        (the same chain + projection). Suites report each variant side by side.
+    deployed : Embedder
+        What would ship: the debiased variant when a projection is given, else raw.
+    """
+
+    base: Embedder
+    variants: dict[str, Embedder] = field(default_factory=dict)
+
+    @property
+    def deployed(self) -> Embedder:
+        return self.variants.get("debiased", self.variants["raw"])
+
+
+def build_pipeline(
+    spec: str,
+    *,
+    cache_path: Path | None = None,
+    projection_path: Path | None = None,
+    progress: bool = True,
+) -> Pipeline:
+    """Create the backend and compose cache and projection around it."""
+    raw, base = build_embedder(spec, cache_path=cache_path, progress=progress)
+    variants: dict[str, Embedder] = {"raw": raw}
+    if projection_path is not None:
+        from audit.projection import load_projection
+
+        variants["debiased"] = load_projection(raw, projection_path)
+    return Pipeline(base=base, variants=variants)
 
 
 def embedder_info(spec: str, base: Embedder) -> EmbedderInfo:

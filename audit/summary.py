@@ -64,12 +64,28 @@ def summarize(report: Report, *, path: str | None = None, max_rows: int = 60) ->
             )
     else:
         head.append("no results")
+    for suite_name in dict.fromkeys(r.suite for r in report.results):
+        extra = _suite_summary(suite_name, [r for r in report.results if r.suite == suite_name])
+        if extra:
+            head.append(extra)
     for g in report.gates:
-        mark = "PASS" if g.passed else "FAIL"
+        mark = "FAIL" if not g.passed else ("SKIP" if g.selected == 0 else "PASS")
         head.append(f"gate {mark} {g.name}: {g.metric} {_fmt(g.value)} {g.op} {g.threshold}")
+        if g.message:
+            head.append(f"  {g.message}")
     head.append(f"status: {report.status}")
     for e in report.errors[:1]:
         head.append(f"error: {e}")
     if path:
         head.append(f"report: {path}")
     return "\n".join(head)
+
+
+def _suite_summary(name: str, results: list[Result]) -> str | None:
+    from audit.registry import RegistryError
+    from audit.suites import get_suite
+
+    try:
+        return get_suite(name).summary_text(results)
+    except RegistryError:  # a report from a suite this install does not have
+        return None

@@ -50,8 +50,22 @@ def make_chunk(
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
+    """Peak resident set size so far, from getrusage (Linux reports KiB).
+
+    ru_maxrss survives exec, so a child starts at its parent's peak at fork time.
+    """
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def vm_hwm_mib() -> float | None:
+    """Linux's VmHWM (peak RSS of this address space; reset by exec), or None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def stream_child(rows: int, chunk: int, d: int, k: int) -> None:
@@ -61,7 +75,7 @@ def stream_child(rows: int, chunk: int, d: int, k: int) -> None:
     est = FairPCA(k)
     X, g = make_chunk(rng, chunk, d, shift)  # warm-up chunk: allocations and BLAS buffers
     est.partial_fit(X, sensitive_features=g, finalize=False)
-    before = peak_rss_mib()
+    before, hwm_before = peak_rss_mib(), vm_hwm_mib()
     t0 = time.perf_counter()
     done = chunk
     while done < rows:
@@ -79,13 +93,15 @@ def stream_child(rows: int, chunk: int, d: int, k: int) -> None:
                 "seconds": seconds,
                 "peak_rss_after_first_chunk_mib": before,
                 "peak_rss_end_mib": peak_rss_mib(),
+                "vm_hwm_after_first_chunk_mib": hwm_before,
+                "vm_hwm_end_mib": vm_hwm_mib(),
                 "n_samples_seen": est.n_samples_seen_,
             }
         )
     )
 
 
-def run_stream_child(rows: int, args: argparse.Namespace) -> dict[str, float]:
+def run_stream_child(rows: int, args: argparse.Namespace) -> dict[str, float | None]:
     """Run :func:`stream_child` in a fresh interpreter and return its JSON report."""
     cmd = [
         sys.executable,
@@ -140,6 +156,11 @@ def main() -> None:
             f"after the first chunk, {info['peak_rss_end_mib']:.0f} MiB at the end "
             f"(+{grew:.0f} MiB); the rows themselves would take {full_mib:.0f} MiB"
         )
+        if info.get("vm_hwm_end_mib") is not None:
+            print(
+                f"    the child's own VmHWM: {info['vm_hwm_after_first_chunk_mib']:.0f} MiB "
+                f"after the first chunk, {info['vm_hwm_end_mib']:.0f} MiB at the end"
+            )
 
     rng = np.random.default_rng(0)
     shift = (rng.standard_normal(args.d) * 0.05).astype(np.float32)

@@ -39,3 +39,11 @@ class Suite(ABC):
     @abstractmethod
     def _run(self, ctx: RunContext) -> Iterable[Result]:
         """Yield the suite's results."""
+
+    def summary_text(self, results: list[Result]) -> str | None:
+        """Optional suite-specific text for the terminal summary (e.g. a pivot table).
+
+        Computed from the report's results only, so ``audit gate`` and the dashboard can
+        show the same view of a finished run.
+        """
+        return None
