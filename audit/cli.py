@@ -12,8 +12,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit._version import __version__
+
+if TYPE_CHECKING:  # annotations only: importing these at run time would slow `--help`
+    from audit.gates import Policy
+    from audit.report import Report
+
+    Gating = tuple[Policy | None, Report | None, str | None]
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3
 SUITE_CHOICES_ALL = "all"
@@ -52,10 +59,42 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="smaller samples for fast feedback")
     run.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    _add_gate_arguments(run, policy_required=False)
+
+    gate = sub.add_parser(
+        "gate",
+        help="judge a finished run by a policy (rewrites its report's gates and status)",
+        description="Judge a finished run by a gate policy, optionally against a baseline "
+        "run, and rewrite the gates and status of its report.json. Exit codes: 0 all gates "
+        "pass, 1 a gate failed, 2 usage or policy error, 3 the run itself had failed.",
+    )
+    gate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run folder or report.json")
+    _add_gate_arguments(gate, policy_required=True)
 
     lst = sub.add_parser("list", help="list registered suites or embedders")
     lst.add_argument("what", choices=["suites", "embedders"])
     return parser
+
+
+def _add_gate_arguments(p: argparse.ArgumentParser, *, policy_required: bool) -> None:
+    p.add_argument(
+        "--policy",
+        type=Path,
+        required=policy_required,
+        metavar="FILE",
+        help="gate policy (TOML), validated before anything runs; see policies/default.toml",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="baseline run (folder or report.json) for the policy's regression gates",
+    )
+    p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML, one test per gate")
+    p.add_argument(
+        "--summary", type=Path, metavar="FILE", help="write a Markdown summary (CI job summary)"
+    )
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -117,6 +156,82 @@ def _run_config(args: argparse.Namespace):
     )
 
 
+def _load_gating(args: argparse.Namespace) -> Gating:
+    """The policy and baseline named on the command line, validated (ConfigError if not)."""
+    from audit.config import ConfigError
+    from audit.gates import load_policy, load_run
+
+    if args.policy is None:
+        if args.baseline is not None or args.junit is not None:
+            raise ConfigError("--baseline and --junit need --policy")
+        return None, None, None
+    policy = load_policy(args.policy)
+    baseline, baseline_path = None, None
+    if args.baseline is not None:
+        baseline, file = load_run(args.baseline, what="baseline")
+        baseline_path = str(file)
+        if baseline.status == "error":
+            raise ConfigError(f"baseline run {baseline.run_id} failed; its results are incomplete")
+    needs = policy.needs_baseline()
+    if needs and baseline is None:
+        raise ConfigError(
+            f"gate(s) {', '.join(map(repr, needs))} compare with a baseline run; "
+            "pass --baseline RUN_DIR"
+        )
+    if baseline is not None and not needs:
+        log.warning("--baseline given, but the policy has no regression gate to use it")
+    return policy, baseline, baseline_path
+
+
+def _write_outputs(
+    args: argparse.Namespace, report: Report, path: Path, error: tuple[str, str] | None
+) -> None:
+    """JUnit (gates, or one errored test saying why none were judged) and the summary."""
+    from audit.gates import write_junit, write_junit_error, write_summary
+
+    if args.junit is not None:
+        if error is None:
+            write_junit(report, args.junit)
+        else:
+            write_junit_error(args.junit, name=error[0], message=error[1], report=report)
+    if args.summary is not None:
+        write_summary(report, args.summary, report_path=str(path))
+
+
+def _judge(args: argparse.Namespace, report: Report, path: Path, gating: Gating) -> int:
+    """Gate a finished run, rewrite its report, write CI files, print; the exit code."""
+    from audit.config import ConfigError
+    from audit.gates import apply_policy
+    from audit.summary import summarize
+
+    policy, baseline, baseline_path = gating
+    error: tuple[str, str] | None = None  # (JUnit test name, message) when nothing was judged
+    code = EXIT_OK
+    if report.status == "error":
+        error = ("run", f"run {report.run_id} failed:\n" + "\n".join(report.errors))
+        code = EXIT_RUN_FAILED
+    elif policy is not None:
+        try:
+            report = apply_policy(report, policy, baseline=baseline, baseline_path=baseline_path)
+            report.save(path)
+        except ConfigError as exc:
+            error, code = ("policy", f"policy error: {exc}"), EXIT_USAGE
+        else:
+            code = EXIT_GATE_FAILED if report.status == "failed" else EXIT_OK
+    print(summarize(report, path=str(path)))
+    try:
+        _write_outputs(args, report, path, error)
+    except OSError as exc:
+        print(f"audit: error: cannot write an output file: {exc}", file=sys.stderr)
+        return code if code != EXIT_OK else EXIT_USAGE
+    if code == EXIT_USAGE and error is not None:
+        hint = f"fix the policy, then re-gate without re-running: audit gate {path.parent}"
+        print(f"audit: error: {error[1]}\naudit: {hint} --policy FILE", file=sys.stderr)
+    elif code == EXIT_RUN_FAILED:
+        print(f"audit: error: run {report.run_id} failed; no gate was judged", file=sys.stderr)
+    return code
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from audit.config import ConfigError
     from audit.registry import RegistryError
@@ -126,17 +241,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from audit.embedders import EMBEDDERS, parse_spec
 
         EMBEDDERS.get(parse_spec(config.embedder)[0])  # fail fast on a typo
+        gating = _load_gating(args)  # a bad policy or baseline fails before any suite runs
     except (ConfigError, RegistryError) as exc:
         print(f"audit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     from audit.runner import run_suites
-    from audit.summary import summarize
 
     outcome = run_suites(config)
-    print(summarize(outcome.report, path=str(outcome.path)))
-    if outcome.failed:
-        return EXIT_RUN_FAILED
-    return EXIT_GATE_FAILED if outcome.report.status == "failed" else EXIT_OK
+    return _judge(args, outcome.report, outcome.path, gating)
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    from audit.config import ConfigError
+    from audit.gates import load_run
+
+    try:
+        report, path = load_run(args.run_dir)
+        gating = _load_gating(args)
+    except ConfigError as exc:
+        print(f"audit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return _judge(args, report, path, gating)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     _setup_logging(args.verbose, args.quiet)
-    handlers = {"run": _cmd_run, "list": _cmd_list}
+    handlers = {"run": _cmd_run, "gate": _cmd_gate, "list": _cmd_list}
     return handlers[args.command](args)
 
 

@@ -73,7 +73,14 @@ class Result(_Strict):
 
 
 class GateResult(_Strict):
-    """One gate's verdict."""
+    """One gate's verdict.
+
+    ``check``, ``metric`` and ``suite`` are the gate's selectors (glob patterns, joined by
+    ``,`` when a gate lists several); ``value`` is the deciding number (the worst failing
+    one, else the worst overall); ``selected`` counts the results the gate looked at
+    (0: an ``allow_empty`` gate that found nothing, reported as skipped); ``evidence``
+    holds one entry per selected result.
+    """
 
     name: str
     check: str
@@ -84,6 +91,18 @@ class GateResult(_Strict):
     passed: bool
     message: str = ""
     evidence: list[dict[str, Any]] = Field(default_factory=list)
+    suite: str | None = None
+    selected: int | None = None
+
+
+class PolicyInfo(_Strict):
+    """Which policy (and baseline run) produced the report's gates."""
+
+    name: str
+    path: str | None = None
+    sha256: str | None = None
+    baseline_run_id: str | None = None
+    baseline_path: str | None = None
 
 
 class Report(_Strict):
@@ -101,6 +120,7 @@ class Report(_Strict):
     results: list[Result] = Field(default_factory=list)
     gates: list[GateResult] = Field(default_factory=list)
     status: Status = "no-gates"
+    policy: PolicyInfo | None = None
     errors: list[str] = Field(default_factory=list)
 
     @field_validator("schema_version")
