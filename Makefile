@@ -9,7 +9,7 @@ PIP := $(PY) -m pip
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint format bench clean
+.PHONY: setup demo test test-fast lint format bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ format: setup
 
 bench: setup
 	$(PY) bench/embed_overhead.py
+
+# Needs Debian chromium + chromium-driver (apt-get install -y chromium chromium-driver).
+screenshots: setup
+	$(PY) -m dashboard.screenshots --out docs/img
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

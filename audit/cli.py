@@ -59,7 +59,46 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="smaller samples for fast feedback")
     run.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    run.add_argument(
+        "--debias",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="debiasing projection (from `audit fit-debias`); suites then report the raw "
+        "and the debiased embedder side by side",
+    )
     _add_gate_arguments(run, policy_required=False)
+
+    fit = sub.add_parser(
+        "fit-debias",
+        help="fit a debiasing projection (FairPCA, PCA, LEACE) and print its fit report",
+        description="Embed a dataset with group attributes, fit a debiasing projection on "
+        "one half and measure it on the other: group-mean gap, linear-probe accuracy "
+        "(before, after, majority rate) and variance kept, per target size.",
+    )
+    fit.add_argument("--embedder", default="local", help="embedder spec (default: local)")
+    fit.add_argument(
+        "--dataset",
+        default="builtin:gendered-sentences",
+        help="builtin:gendered-sentences (default), builtin:emoji-professions, or any "
+        "dataset spec; its corpus items must carry the attribute",
+    )
+    fit.add_argument("--attribute", default="gender", help="group attribute (default gender)")
+    fit.add_argument(
+        "--method",
+        default="fairpca",
+        choices=["fairpca", "fairpca-cov", "pca", "leace"],
+        help="debiaser (default fairpca: mean matching)",
+    )
+    fit.add_argument("--n-components", type=int, default=None, help="output size (default max)")
+    fit.add_argument(
+        "--sizes", default=None, help="comma-separated target sizes for the report (e.g. 256,128)"
+    )
+    fit.add_argument("--probe-fraction", type=float, default=0.5, help="held-out share")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--out", type=Path, required=True, help="projection file (.npz/.safetensors)")
+    fit.add_argument("--cache", type=Path, default=Path("runs/.cache/embeddings.sqlite"))
+    fit.add_argument("--no-cache", action="store_true")
 
     gate = sub.add_parser(
         "gate",
@@ -70,6 +109,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     gate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run folder or report.json")
     _add_gate_arguments(gate, policy_required=True)
+
+    from dashboard.launch import add_dashboard_parser  # cheap: no streamlit import
+
+    add_dashboard_parser(sub)
 
     lst = sub.add_parser("list", help="list registered suites or embedders")
     lst.add_argument("what", choices=["suites", "embedders"])
@@ -153,7 +196,68 @@ def _run_config(args: argparse.Namespace):
         seed=seed,
         progress=not args.no_progress,
         suite_options=dict(file.get("suite", {})),
+        debias=_debias_path(args.debias or file.get("debias")),
     )
+
+
+def _debias_path(value: object) -> Path | None:
+    from audit.config import ConfigError
+
+    if value is None:
+        return None
+    path = Path(str(value))
+    if not path.is_file():
+        raise ConfigError(f"debiasing projection not found: {path} (make one: audit fit-debias)")
+    return path
+
+
+def _cmd_fit_debias(args: argparse.Namespace) -> int:
+    from audit.config import ConfigError
+    from audit.registry import RegistryError
+
+    if args.out.suffix not in (".npz", ".safetensors"):
+        print("audit: error: --out must end in .npz or .safetensors", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
+    except ValueError:
+        print(f"audit: error: --sizes must be integers, got {args.sizes!r}", file=sys.stderr)
+        return EXIT_USAGE
+    from audit.debias_fit import fit_debias, format_fit_report, gendered_sentences, save_projection
+    from audit.pipeline import build_embedder
+
+    try:
+        if args.dataset == "builtin:gendered-sentences":
+            items = gendered_sentences()
+        else:
+            from audit.datasets import load_dataset
+
+            items = list(load_dataset(args.dataset).corpus)
+        embedder, _ = build_embedder(
+            args.embedder, cache_path=None if args.no_cache else args.cache
+        )
+    except (ConfigError, RegistryError, FileNotFoundError, ValueError) as exc:
+        print(f"audit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        debiaser, report = fit_debias(
+            embedder,
+            items,
+            attribute=args.attribute,
+            method=args.method,
+            n_components=args.n_components,
+            sizes=sizes,
+            probe_fraction=args.probe_fraction,
+            seed=args.seed,
+            dataset_name=args.dataset,
+        )
+    except ValueError as exc:
+        print(f"audit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    path = save_projection(debiaser, report, args.out)
+    print(format_fit_report(report))
+    print(f"projection: {path}  (use: audit run --suite bias --debias {path})")
+    return EXIT_OK
 
 
 def _load_gating(args: argparse.Namespace) -> Gating:
@@ -264,6 +368,12 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     return _judge(args, report, path, gating)
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from dashboard.launch import run_dashboard
+
+    return run_dashboard(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `audit` console script; returns the exit code."""
     parser = _build_parser()
@@ -272,7 +382,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     _setup_logging(args.verbose, args.quiet)
-    handlers = {"run": _cmd_run, "gate": _cmd_gate, "list": _cmd_list}
+    handlers = {
+        "run": _cmd_run,
+        "gate": _cmd_gate,
+        "list": _cmd_list,
+        "fit-debias": _cmd_fit_debias,
+        "dashboard": _cmd_dashboard,
+    }
     return handlers[args.command](args)
 
 

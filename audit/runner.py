@@ -13,7 +13,7 @@ from pathlib import Path
 from audit._version import __version__
 from audit.config import RunConfig
 from audit.context import RunContext
-from audit.pipeline import build_embedder, embedder_info, wrappers_info
+from audit.pipeline import build_pipeline, embedder_info, wrappers_info
 from audit.report import EmbedderInfo, Report, Result, Wrappers
 from audit.suites import get_suite
 
@@ -52,11 +52,17 @@ def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
     info = EmbedderInfo(spec=config.embedder, name=config.embedder, modalities=[], dim=0)
     composed = None
     try:
-        composed, base = build_embedder(
-            config.embedder, cache_path=config.cache, progress=config.progress
+        pipeline = build_pipeline(
+            config.embedder,
+            cache_path=config.cache,
+            projection_path=config.debias,
+            progress=config.progress,
         )
-        info = embedder_info(config.embedder, base)
-        ctx = RunContext(embedder=composed, config=config, run_dir=run_dir)
+        composed = pipeline.deployed
+        info = embedder_info(config.embedder, pipeline.base)
+        ctx = RunContext(
+            embedder=composed, config=config, run_dir=run_dir, variants=pipeline.variants
+        )
         for name in config.suites:
             start = time.perf_counter()
             results.extend(get_suite(name).run(ctx))

@@ -1,0 +1,358 @@
+"""Reports as pandas tables: the shapes every page shows, free of Streamlit.
+
+Each function takes and returns plain DataFrames so the numbers can be checked without a
+browser. A results frame keeps the report's result order as its index, so a page can go
+back from a filtered row to ``report.results[i].details``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import pandas as pd
+
+from audit.report import Report
+
+KEY_COLUMNS = ["suite", "check", "metric", "variant", "dim", "modality", "group", "budget"]
+RESULT_COLUMNS = [
+    "suite",
+    "check",
+    "metric",
+    "value",
+    "variant",
+    "dim",
+    "modality",
+    "group",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n",
+    "budget",
+    "details",
+]
+
+Direction = Literal["higher", "lower", "abs-lower"]
+
+# Which way is better, by metric name; metrics not listed get no regression colouring.
+_HIGHER = re.compile(r"^(recall@\d+|avg_recall|ndcg@\d+|mrr(@\d+)?|map(@\d+)?|precision|recall)$")
+_LOWER = re.compile(
+    r"^(attack_success_rate|false_positive_rate|false_negative_rate|ndkl|evasion_rate)$"
+)
+_ABS_LOWER = re.compile(r"^(effect_size|max_skew@\d+|min_skew@\d+|gap|disparity)$")
+_FAMILY_ORDER = ["recall@", "avg_recall", "ndcg@", "mrr", "map"]
+_CHANGE_ORDER = {
+    c: i
+    for i, c in enumerate(
+        ["regression", "improvement", "changed", "only in A", "only in B", "unchanged"]
+    )
+}
+_EVIDENCE_KEYS = ("variant", "dim", "modality", "group")
+
+
+def _budget(details: dict[str, Any]) -> float | None:
+    for key in ("budget", "eps"):
+        v = details.get(key)
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+            return float(v)
+    return None
+
+
+def results_frame(report: Report) -> pd.DataFrame:
+    """One row per result, columns :data:`RESULT_COLUMNS`, index = position in the report.
+
+    ``budget`` comes from ``details["budget"]`` or ``details["eps"]`` (red-team sweeps);
+    ``details`` is the details mapping as compact JSON text (for display and CSV).
+    """
+    rows = []
+    for r in report.results:
+        rows.append(
+            {
+                "suite": r.suite,
+                "check": r.check,
+                "metric": r.metric,
+                "value": r.value,
+                "variant": r.variant,
+                "dim": r.dim,
+                "modality": r.modality,
+                "group": r.group,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "p_value": r.p_value,
+                "n": r.n,
+                "budget": _budget(r.details),
+                "details": json.dumps(r.details, sort_keys=True, default=str) if r.details else "",
+            }
+        )
+    df = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    for col in ("value", "ci_low", "ci_high", "p_value", "budget"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    for col in ("dim", "n"):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+def filter_frame(df: pd.DataFrame, **selected: Sequence[Any] | None) -> pd.DataFrame:
+    """Rows whose column values are in the selected lists; an empty selection keeps all.
+
+    The label ``"(none)"`` selects missing values.
+    """
+    mask = pd.Series(True, index=df.index)
+    for col, values in selected.items():
+        if not values:
+            continue
+        wanted = [v for v in values if v != "(none)"]
+        m = df[col].isin(wanted)
+        if "(none)" in values:
+            m = m | df[col].isna()
+        mask &= m.fillna(False).astype(bool)
+    return df[mask]
+
+
+def options(df: pd.DataFrame, col: str) -> list[Any]:
+    """Distinct values of a column for a filter (numbers sorted high to low)."""
+    values = df[col].dropna().unique().tolist()
+    if col == "dim":
+        return sorted((int(v) for v in values), reverse=True)
+    out = sorted(str(v) for v in values)
+    if df[col].isna().any() and len(df):
+        out.append("(none)")
+    return out
+
+
+def metric_sort_key(metric: str) -> tuple[int, str, float]:
+    """Order metrics as the papers do: recall@k, avg_recall, ndcg@k, mrr, map, then others."""
+    for i, prefix in enumerate(_FAMILY_ORDER):
+        if metric.startswith(prefix):
+            k = metric.split("@", 1)[1] if "@" in metric else ""
+            return (i, prefix, float(k) if k.isdigit() else 0.0)
+    return (len(_FAMILY_ORDER), metric, 0.0)
+
+
+def pivot_metrics(
+    df: pd.DataFrame, index: list[str], *, columns: str = "metric", values: str = "value"
+) -> pd.DataFrame:
+    """Wide table: one row per ``index`` key, one column per metric (paper order).
+
+    Missing keys (e.g. no modality) stay as their own rows instead of being dropped.
+    """
+    if df.empty:
+        return pd.DataFrame(columns=index)
+    wide = df.groupby([*index, columns], dropna=False, sort=True)[values].first().unstack(columns)
+    if columns == "metric":
+        wide = wide[sorted(wide.columns, key=metric_sort_key)]
+    wide.columns = [str(c) for c in wide.columns]
+    return wide.reset_index()
+
+
+def degradation_table(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Metric by embedding size: rows (check, modality, variant), one column per size.
+
+    The last column is the value at the smallest size as a percentage of the largest
+    size (100 = no loss from truncation). Per-group rows are left out.
+    """
+    sub = df[(df["metric"] == metric) & df["group"].isna() & df["dim"].notna()]
+    if sub.empty:
+        return pd.DataFrame(columns=["check", "modality", "variant"])
+    wide = (
+        sub.groupby(["check", "modality", "variant", "dim"], dropna=False)["value"]
+        .first()
+        .unstack("dim")
+    )
+    dims = sorted((int(d) for d in wide.columns), reverse=True)
+    wide = wide[dims]
+    wide.columns = [str(d) for d in dims]
+    if len(dims) > 1:
+        full, small = wide[str(dims[0])], wide[str(dims[-1])]
+        wide[f"{dims[-1]} vs {dims[0]} (%)"] = (small / full * 100).where(full != 0)
+    return wide.reset_index()
+
+
+def group_disparity(df: pd.DataFrame, index: list[str]) -> pd.DataFrame:
+    """Per-group values side by side with the gap (max - min) and ratio (min / max)."""
+    sub = df[df["group"].notna()]
+    if sub.empty:
+        return pd.DataFrame(columns=index)
+    wide = sub.groupby([*index, "group"], dropna=False)["value"].first().unstack("group")
+    groups = list(wide.columns)
+    wide.columns = [str(c) for c in groups]
+    vals = wide[[str(g) for g in groups]]
+    wide["gap (max-min)"] = vals.max(axis=1) - vals.min(axis=1)
+    wide["ratio (min/max)"] = (vals.min(axis=1) / vals.max(axis=1)).where(vals.max(axis=1) > 0)
+    return wide.reset_index()
+
+
+def metric_direction(metric: str) -> Direction | None:
+    """``"higher"``/``"lower"``/``"abs-lower"`` is better, or None when it depends."""
+    if _HIGHER.match(metric):
+        return "higher"
+    if _LOWER.match(metric):
+        return "lower"
+    if _ABS_LOWER.match(metric):
+        return "abs-lower"
+    return None
+
+
+def _keyed(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in KEY_COLUMNS:
+        labels = out[col].astype("object").where(out[col].notna(), None)
+        # str() of a float round-trips, so equal budgets in both runs get equal labels.
+        out[col] = labels.map(lambda v: "" if v is None else str(v))
+    # Same key twice in one run (e.g. repeated seeds): pair them up by order.
+    out["occurrence"] = out.groupby(KEY_COLUMNS, sort=False).cumcount()
+    return out
+
+
+def compare_frames(a: pd.DataFrame, b: pd.DataFrame, *, tolerance: float = 0.0) -> pd.DataFrame:
+    """Join two runs' results on their key and classify each change.
+
+    Parameters
+    ----------
+    a, b : DataFrame
+        Results frames (:func:`results_frame`) of the baseline (A) and candidate (B).
+    tolerance : float
+        Absolute change below which a result counts as unchanged.
+
+    Returns
+    -------
+    DataFrame
+        Key columns, ``A``, ``B``, ``delta`` (B - A), ``better`` (the metric's direction)
+        and ``change``: ``regression``, ``improvement``, ``unchanged``, ``changed`` (no
+        known direction), ``only in A`` or ``only in B``.
+    """
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance}")
+    ka, kb = _keyed(a), _keyed(b)
+    on = [*KEY_COLUMNS, "occurrence"]
+    merged = ka[[*on, "value"]].merge(
+        kb[[*on, "value"]], on=on, how="outer", suffixes=("_a", "_b"), indicator="side"
+    )
+    merged = merged.rename(columns={"value_a": "A", "value_b": "B"})
+    merged["delta"] = merged["B"] - merged["A"]
+    merged["better"] = merged["metric"].map(lambda m: metric_direction(m) or "")
+    merged["change"] = [_classify(row, tolerance) for row in merged.itertuples(index=False)]
+    merged = merged.drop(columns=["side", "occurrence"])
+    # Regressions first: the reader's question is "what got worse".
+    merged["_rank"] = merged["change"].map(_CHANGE_ORDER).fillna(len(_CHANGE_ORDER))
+    merged = merged.sort_values(["_rank", "suite", "check", "metric", "variant"])
+    order = ["change", *KEY_COLUMNS, "A", "B", "delta", "better"]
+    return merged[order].reset_index(drop=True)
+
+
+def _classify(row: Any, tolerance: float) -> str:
+    if row.side == "left_only":
+        return "only in A"
+    if row.side == "right_only":
+        return "only in B"
+    a, b = row.A, row.B
+    if pd.isna(a) or pd.isna(b):
+        return "unchanged" if pd.isna(a) and pd.isna(b) else "changed"
+    if abs(b - a) <= tolerance:
+        return "unchanged"
+    direction = row.better
+    if direction == "higher":
+        return "improvement" if b > a else "regression"
+    if direction == "lower":
+        return "improvement" if b < a else "regression"
+    if direction == "abs-lower":
+        if abs(abs(b) - abs(a)) <= tolerance:
+            return "unchanged"
+        return "improvement" if abs(b) < abs(a) else "regression"
+    return "changed"
+
+
+def gates_frame(report: Report) -> pd.DataFrame:
+    """One row per gate: name, check, metric, op, threshold, value, passed, message."""
+    cols = ["name", "check", "metric", "op", "threshold", "value", "passed", "message"]
+    rows = [{c: getattr(g, c) for c in cols} for g in report.gates]
+    df = pd.DataFrame(rows, columns=cols)
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    df["threshold"] = pd.to_numeric(df["threshold"], errors="coerce").astype("float64")
+    return df
+
+
+def compare_gates(a: Report, b: Report) -> pd.DataFrame:
+    """Gates of two runs side by side; a gate that passed in A and fails in B regressed."""
+    ga = {g.name: g for g in a.gates}
+    gb = {g.name: g for g in b.gates}
+    rows = []
+    for name in sorted(set(ga) | set(gb)):
+        x, y = ga.get(name), gb.get(name)
+        pa = None if x is None else x.passed
+        pb = None if y is None else y.passed
+        if pa is True and pb is False:
+            change = "regression"
+        elif pa is False and pb is True:
+            change = "improvement"
+        elif x is None or y is None:
+            change = "only in A" if y is None else "only in B"
+        else:
+            change = "unchanged"
+        rows.append(
+            {
+                "gate": name,
+                "passed A": pa,
+                "value A": None if x is None else x.value,
+                "passed B": pb,
+                "value B": None if y is None else y.value,
+                "change": change,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["gate", "passed A", "value A", "passed B", "value B", "change"]
+    )
+
+
+def matching_results(df: pd.DataFrame, check: str, metric: str | None = None) -> pd.DataFrame:
+    """Results whose check matches ``check`` (exact, or a shell-style pattern like ``weat/*``)
+    and, when given, whose metric is ``metric``."""
+    mask = df["check"].map(lambda c: c == check or fnmatch.fnmatchcase(str(c), check))
+    if metric:
+        mask &= df["metric"] == metric
+    return df[mask.astype(bool)]
+
+
+def narrow_to_evidence(rows: pd.DataFrame, evidence: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """The rows a gate's evidence records point at (by variant, dim, modality, group and
+    budget/eps), or all ``rows`` when the evidence names none of those or matches none."""
+    keep = pd.Series(False, index=rows.index)
+    used = False
+    for ev in evidence:
+        if not isinstance(ev, dict):
+            continue
+        mask = pd.Series(True, index=rows.index)
+        for key in _EVIDENCE_KEYS:
+            if ev.get(key) is not None:
+                mask &= rows[key].astype("object") == ev[key]
+                used = True
+        budget = _budget(ev)
+        if budget is not None:
+            mask &= (rows["budget"] - budget).abs() <= 1e-9 * max(1.0, abs(budget))
+            used = True
+        keep |= mask.fillna(False).astype(bool)
+    if not used or not keep.any():
+        return rows
+    return rows[keep]
+
+
+def to_csv(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV without the index (what the download buttons serve)."""
+    return df.to_csv(index=False).encode("utf-8")
+
+
+def flatten_records(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Free-form dicts (gate evidence, hub lists) as a table; nested values become JSON."""
+    rows = [
+        {
+            str(k): json.dumps(v, sort_keys=True, default=str) if isinstance(v, dict | list) else v
+            for k, v in rec.items()
+        }
+        for rec in records
+        if isinstance(rec, dict)
+    ]
+    return pd.DataFrame(rows)

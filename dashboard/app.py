@@ -1,0 +1,89 @@
+"""The mme-audit review dashboard (Streamlit entry point).
+
+Start it with ``audit dashboard [--runs DIR]``, which runs
+``streamlit run dashboard/app.py --server.address 127.0.0.1 ... -- --runs DIR``. This
+script finds the runs, puts the run picker in the sidebar, and hands over to the page
+the reader chose (the files under ``dashboard/views/``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script by `streamlit run`: make `dashboard` importable
+    _root = str(Path(__file__).resolve().parents[1])
+    if _root not in sys.path:
+        sys.path.insert(0, _root)
+
+import streamlit as st
+
+from dashboard._loader import RunEntry, discover_runs
+from dashboard._ui import Context, is_loopback, md, runs_dir_from_args, set_context
+
+PAGES = [
+    ("views/overview.py", "Overview", "overview"),
+    ("views/bias.py", "Bias", "bias"),
+    ("views/retrieval.py", "Retrieval", "retrieval"),
+    ("views/safety.py", "Safety", "safety"),
+    ("views/redteam.py", "Red team", "redteam"),
+    ("views/compare.py", "Compare", "compare"),
+]
+RUN_KEY = "run_select"
+
+
+def _label(entry: RunEntry) -> str:
+    rep = entry.report
+    return entry.name if rep is None else f"{entry.name} · {rep.suite} · {rep.status}"
+
+
+def _select_run(entries: list[RunEntry]) -> RunEntry | None:
+    readable = [e for e in entries if e.ok]
+    if not readable:
+        return None
+    names = [e.name for e in readable]
+    # A link from a failed gate carries ?run=<name>; apply it once, then the picker rules.
+    wanted = st.query_params.get("run")
+    if wanted in names and wanted != st.session_state.get("_run_from_link"):
+        st.session_state[RUN_KEY] = wanted
+        st.session_state["_run_from_link"] = wanted
+    if st.session_state.get(RUN_KEY) not in names:
+        st.session_state[RUN_KEY] = names[0]  # newest
+    by_name = {e.name: e for e in readable}
+    name = st.sidebar.selectbox("Run", names, key=RUN_KEY, format_func=lambda n: _label(by_name[n]))
+    return by_name[name]
+
+
+def _address_note() -> None:
+    address = st.get_option("server.address")
+    if not address:
+        st.sidebar.warning(
+            "Streamlit is listening on all network interfaces (no --server.address). "
+            "Start the dashboard with `audit dashboard` to bind 127.0.0.1 only."
+        )
+    elif not is_loopback(str(address)):
+        st.sidebar.warning(
+            f"Listening on {md(address)}: anyone who can reach this address can read the reports."
+        )
+
+
+def main() -> None:
+    """Build the navigation and run the selected page."""
+    st.set_page_config(page_title="mme-audit review", layout="wide")
+    here = Path(__file__).resolve().parent
+    page = st.navigation(
+        [
+            st.Page(here / path, title=title, url_path=url, default=(url == "overview"))
+            for path, title, url in PAGES
+        ]
+    )
+    runs_dir = runs_dir_from_args(sys.argv[1:])
+    entries = discover_runs(runs_dir)
+    selected = _select_run(entries)
+    st.sidebar.caption(f"Runs directory: {md(runs_dir)}")
+    _address_note()
+    set_context(Context(runs_dir=runs_dir, entries=entries, selected=selected))
+    page.run()
+
+
+main()
