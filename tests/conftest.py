@@ -2,36 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
 import pytest
-
-from audit.embedders.base import BaseEmbedder
-from audit.items import Item
-
-
-class HashEmbedder(BaseEmbedder):
-    """Deterministic vectors from a content hash; counts what it embeds."""
-
-    name = "hash"
-    dim = 16
-    modalities = frozenset({"text", "image"})
-
-    def __init__(self, dim: int = 16) -> None:
-        super().__init__()
-        self.dim = dim
-        self.calls: list[str] = []
-        self.progress = False
-        self.params = {"dim": dim}
-
-    def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
-        out = []
-        for it in items:
-            self.calls.append(it.id)
-            seed = int.from_bytes(hashlib.sha256(it.read_bytes()).digest()[:8], "little")
-            out.append(np.random.default_rng(seed).normal(size=self.dim))
-        return np.asarray(out)
+from fakes import HashEmbedder
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import HashEmbedder
+from fakes import HashEmbedder
 
 from audit.cache import CachedEmbedder
 from audit.items import text_item

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from conftest import HashEmbedder
+from fakes import HashEmbedder
 
 from audit.cache import CachedEmbedder, EmbeddingCache
 from audit.items import text_item

@@ -68,10 +68,9 @@ def test_failed_run_exits_3_and_keeps_a_report(tmp_path, capsys):
 @pytest.mark.slow
 def test_bias_run_matches_direct_computation(tmp_path, capsys):
     """`audit run --suite bias` files the same WEAT-6 numbers as a direct computation."""
-    from fairness.probes import association_test, load_weat_tests
-
     from audit.embedders.local import LocalEmbedder
     from audit.items import text_item
+    from fairness.probes import association_test, load_weat_tests
 
     cfg = tmp_path / "cfg.toml"
     cfg.write_text('seed = 7\n[suite.bias]\ntests = ["weat6"]\nn_bootstrap = 300\n')

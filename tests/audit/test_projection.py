@@ -2,7 +2,6 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import HashEmbedder
 
 from audit.debias_fit import fit_debias, gendered_sentences, save_projection
 from audit.embedders import Embedder
