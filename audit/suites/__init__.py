@@ -28,6 +28,14 @@ SUITES.register(
         "association tests (WEAT) of the embedding space, effect sizes with p-values and CIs",
     ),
 )
+SUITES.register(
+    "retrieval",
+    SuiteEntry(
+        "audit.suites.retrieval:RetrievalSuite",
+        "retrieval quality per modality pair, embedding size and group (Recall@k, nDCG, MRR), "
+        "with embedding latency",
+    ),
+)
 
 
 def get_suite(name: str) -> Suite:

@@ -1,0 +1,56 @@
+"""Private parts of the retrieval suite: options, evaluation core, latency, summary tables."""
+
+from audit.suites._retrieval._eval import (
+    GROUP_DEFINITIONS,
+    Disparity,
+    Estimate,
+    GroupSplit,
+    Ranking,
+    bootstrap_counts,
+    group_disparity,
+    mean_estimate,
+    per_query,
+    rank_corpus,
+    split_by_group,
+)
+from audit.suites._retrieval._latency import CallTimer, LatencySample, measure_latency, uncached
+from audit.suites._retrieval._options import (
+    QUICK_DATASETS,
+    RetrievalOptions,
+    default_datasets,
+    default_sizes,
+    truncation_kind,
+)
+from audit.suites._retrieval._table import (
+    LATENCY_PREFIX,
+    degradation_table,
+    latency_table,
+    summary,
+)
+
+__all__ = [
+    "GROUP_DEFINITIONS",
+    "LATENCY_PREFIX",
+    "QUICK_DATASETS",
+    "CallTimer",
+    "Disparity",
+    "Estimate",
+    "GroupSplit",
+    "LatencySample",
+    "Ranking",
+    "RetrievalOptions",
+    "bootstrap_counts",
+    "default_datasets",
+    "default_sizes",
+    "degradation_table",
+    "group_disparity",
+    "latency_table",
+    "mean_estimate",
+    "measure_latency",
+    "per_query",
+    "rank_corpus",
+    "split_by_group",
+    "summary",
+    "truncation_kind",
+    "uncached",
+]

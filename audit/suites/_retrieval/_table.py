@@ -1,0 +1,112 @@
+"""Terminal views of retrieval results: the Table-3-shaped degradation table and latency.
+
+Built from :class:`~audit.report.Result` objects only, so a finished report renders the
+same table as the run that wrote it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from audit.report import Result
+
+#: Metrics shown in the degradation tables (first found per row wins), with their labels.
+#: The seed report's R@k is "a relevant item in the top k": hit@k, which equals recall@k
+#: when each query has one relevant item; datasets with several relevant items per query
+#: carry ``avg_hit`` for that reason.
+TABLE_METRICS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("avg_hit", "avg_recall"),
+        'Avg = mean of R@1, R@5, R@10 (the seed report\'s "Avg"; R@k = share of queries '
+        "with a relevant item in the top k), %",
+    ),
+    (("ndcg@10",), "NDCG@10, %"),
+)
+LATENCY_PREFIX = "embedding/"
+
+
+def _render(header: Sequence[str], rows: Sequence[Sequence[str]], left: int) -> str:
+    """Fixed-width table; the first ``left`` columns left-aligned, the rest right-aligned."""
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i < left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def degradation_table(results: Sequence[Result], metrics: Sequence[str], label: str) -> str | None:
+    """One metric by embedding size: rows (dataset, modality pair, variant), columns sizes.
+
+    Each row shows the first of ``metrics`` it has. Cells are percentages; ``*`` marks an
+    untrained truncation (the model was not trained for that size), ``-`` a size not
+    measured for that row. None when no result has any of the metrics.
+    """
+    found: dict[tuple[str, str, str], dict[str, dict[int, Result]]] = {}
+    for r in results:
+        if r.metric not in metrics or r.group is not None or r.dim is None:
+            continue
+        key = (r.check, r.modality or "-", r.variant)
+        found.setdefault(key, {}).setdefault(r.metric, {})[r.dim] = r
+    cells: dict[tuple[str, str, str], dict[int, str]] = {}
+    sizes: set[int] = set()
+    for key, by_metric in found.items():
+        chosen = by_metric[next(m for m in metrics if m in by_metric)]
+        for dim, r in chosen.items():
+            mark = "*" if r.details.get("truncation") == "untrained" else ""
+            value = "n/a" if r.value is None else f"{100 * r.value:.1f}"
+            cells.setdefault(key, {})[dim] = value + mark
+            sizes.add(dim)
+    if not cells:
+        return None
+    columns = sorted(sizes, reverse=True)
+    header = ["dataset", "modality", "variant", *(str(d) for d in columns)]
+    rows = [[*key, *(cells[key].get(d, "-") for d in columns)] for key in sorted(cells)]
+    return f"{label}\n{_render(header, rows, left=3)}"
+
+
+def latency_table(results: Sequence[Result]) -> str | None:
+    """Embedding latency and throughput per modality and purpose (None without results)."""
+    rows: dict[tuple[str, str, str], dict[str, str]] = {}
+    timed = ""
+    for r in results:
+        if not r.check.startswith(LATENCY_PREFIX) or r.value is None:
+            continue
+        key = (r.modality or "-", r.check[len(LATENCY_PREFIX) :], r.variant)
+        fmt = f"{r.value:.1f}" if r.metric == "latency_ms_per_item" else f"{r.value:.2f}"
+        rows.setdefault(key, {"n": str(r.n or "-")})[r.metric] = fmt
+        timed = str(r.details.get("timed", timed))
+    if not rows:
+        return None
+    header = ["modality", "purpose", "variant", "ms/item", "items/s", "n"]
+    body = [
+        [
+            *key,
+            v.get("latency_ms_per_item", "-"),
+            v.get("throughput_items_per_s", "-"),
+            v["n"],
+        ]
+        for key, v in sorted(rows.items())
+    ]
+    return f"Embedding latency (one batched call; {timed})\n{_render(header, body, left=3)}"
+
+
+def summary(results: Sequence[Result]) -> str | None:
+    """The suite's terminal summary: degradation tables, a legend, the latency table."""
+    blocks = [
+        t for metrics, label in TABLE_METRICS if (t := degradation_table(results, metrics, label))
+    ]
+    if blocks:
+        blocks.insert(0, "Matryoshka degradation by embedding size (seed report Table 3 shape)")
+    if any("*" in b for b in blocks[1:]):
+        blocks.append(
+            "* untrained truncation: first d coordinates, re-normalised, of a model not "
+            "trained for size d"
+        )
+    lat = latency_table(results)
+    if lat:
+        blocks.append(lat)
+    return "\n\n".join(blocks) if blocks else None
