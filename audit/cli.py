@@ -155,12 +155,32 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"{name:12s} {SUITES.get(name).description}")
     else:
         from audit.embedders import EMBEDDERS
+        from audit.embedders._availability import availability
 
         for name in EMBEDDERS.names():
             entry = EMBEDDERS.get(name)
             spec = f"{name}:<arg>" if entry.needs_arg else name
+            ok, why = availability(name)
             print(f"{spec:16s} {entry.description}")
+            for line in _embedder_capabilities(name):
+                print(f"{'':16s}   {line}")
+            print(f"{'':16s}   {'available' if ok else 'unavailable'} here: {why}")
     return EXIT_OK
+
+
+def _embedder_capabilities(name: str) -> list[str]:
+    """Modalities and sizes per backend, from the backends' own tables (no model loads)."""
+    if name == "local":
+        return ["modalities: text, image, document, video, audio; dims: 384 (no MRL)"]
+    if name == "bedrock":
+        from audit.embedders._bedrock_models import MODELS
+
+        return [
+            f"{model_id}: {', '.join(sorted(spec.modalities))}; dims: "
+            f"{'/'.join(str(d) for d in spec.dims)}"
+            for model_id, spec in MODELS.items()
+        ]
+    return ["modalities and dims: depend on the model"]
 
 
 def _run_config(args: argparse.Namespace):

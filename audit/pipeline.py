@@ -91,6 +91,7 @@ def embedder_info(spec: str, base: Embedder) -> EmbedderInfo:
         matryoshka_dims=list(base.matryoshka_dims),
         weights=dict(described.get("weights", {})),
         params=dict(described.get("params", {})),
+        usage=dict(described.get("usage", {})),
     )
 
 

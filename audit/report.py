@@ -36,6 +36,7 @@ class EmbedderInfo(_Strict):
     matryoshka_dims: list[int] = Field(default_factory=list)
     weights: dict[str, str] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
+    usage: dict[str, Any] = Field(default_factory=dict)  # requests, characters, media seconds
 
 
 class Wrappers(_Strict):

@@ -67,6 +67,7 @@ def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
             start = time.perf_counter()
             results.extend(get_suite(name).run(ctx))
             timings[f"suite/{name}"] = round(time.perf_counter() - start, 3)
+        info = embedder_info(config.embedder, pipeline.base)  # usage counters after the work
     except Exception as exc:  # the run failed: keep what finished, record why
         log.debug("run failed", exc_info=True)
         errors.append(f"{type(exc).__name__}: {exc}")

@@ -132,12 +132,24 @@ class Part:
         Media format as the API spells it (empty for text).
     detail_level : str
         Nova image detail level (``STANDARD_IMAGE`` or ``DOCUMENT_IMAGE``).
+    source : {"bytes", "s3"}
+        Whether ``value`` is base64 bytes (or the text) or an ``s3://bucket/key`` URI.
+    seconds : float or None
+        Duration of audio/video where known locally (for the usage counters).
     """
 
     kind: Literal["text", "image", "audio", "video"]
     value: str
     format: str = ""
     detail_level: str = "STANDARD_IMAGE"
+    source: Literal["bytes", "s3"] = "bytes"
+    seconds: float | None = None
+
+    def source_object(self) -> dict[str, Any]:
+        """The API's SourceObject: ``{"bytes": ...}`` or ``{"s3Location": {"uri": ...}}``."""
+        if self.source == "s3":
+            return {"s3Location": {"uri": self.value}}
+        return {"bytes": self.value}
 
 
 @dataclass(frozen=True)
@@ -162,27 +174,39 @@ def request_body(spec: ModelSpec, part: Part, opts: BodyOptions) -> dict[str, An
     return {key: part.value, "embeddingConfig": {"outputEmbeddingLength": opts.dim}}
 
 
+def nova_media_params(part: Part, opts: BodyOptions) -> dict[str, Any]:
+    """The modality entry of Nova's ``single``/``segmentedEmbeddingParams`` for ``part``."""
+    if part.kind == "text":
+        if part.source == "s3":
+            text = {"truncationMode": opts.truncation_mode, "source": part.source_object()}
+        else:
+            text = {"truncationMode": opts.truncation_mode, "value": part.value}
+        return {"text": text}
+    if part.kind == "image":
+        return {
+            "image": {
+                "format": part.format,
+                "detailLevel": part.detail_level,
+                "source": part.source_object(),
+            }
+        }
+    if part.kind == "audio":
+        return {"audio": {"format": part.format, "source": part.source_object()}}
+    return {
+        "video": {
+            "format": part.format,
+            "source": part.source_object(),
+            "embeddingMode": opts.video_mode,
+        }
+    }
+
+
 def _nova_body(part: Part, opts: BodyOptions) -> dict[str, Any]:
     params: dict[str, Any] = {
         "embeddingPurpose": opts.embedding_purpose,
         "embeddingDimension": opts.dim,
     }
-    if part.kind == "text":
-        params["text"] = {"truncationMode": opts.truncation_mode, "value": part.value}
-    elif part.kind == "image":
-        params["image"] = {
-            "format": part.format,
-            "detailLevel": part.detail_level,
-            "source": {"bytes": part.value},
-        }
-    elif part.kind == "audio":
-        params["audio"] = {"format": part.format, "source": {"bytes": part.value}}
-    else:
-        params["video"] = {
-            "format": part.format,
-            "source": {"bytes": part.value},
-            "embeddingMode": opts.video_mode,
-        }
+    params |= nova_media_params(part, opts)
     return {
         "schemaVersion": NOVA_SCHEMA_VERSION,
         "taskType": "SINGLE_EMBEDDING",

@@ -32,6 +32,13 @@ OPTIONS: dict[str, Callable[[str], Any]] = {
     "max_workers": int,
     "connect_timeout": float,
     "read_timeout": float,
+    "max_requests": int,
+    "async_mode": str.lower,
+    "s3_output": str,
+    "segment_seconds": int,
+    "segment_chars": int,
+    "async_timeout": float,
+    "poll_interval": float,
 }
 # options that build the RetryPolicy
 RETRY_OPTIONS: dict[str, Callable[[str], Any]] = {

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from audit.embedders._bedrock_usage import Usage
 from audit.embedders.base import EmbeddingError
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ class Transport:
         max_workers: int,
         retry: RetryPolicy,
         client: Any = None,
+        usage: Usage | None = None,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}")
@@ -197,6 +199,8 @@ class Transport:
         self.max_workers = max_workers
         self.retry = retry
         self._client = client
+        self._s3: Any = None
+        self.usage = usage or Usage()
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -225,6 +229,32 @@ class Transport:
             if self._client is None:
                 self._client = self._make_client()
             return self._client
+
+    @property
+    def s3(self) -> Any:
+        """A boto3 ``s3`` client from the same profile and region (built on first use).
+
+        Its endpoint comes from boto3's standard configuration (``AWS_ENDPOINT_URL_S3``);
+        S3 reads and writes are not model requests, so botocore's own standard retries apply.
+        """
+        _ = self.client  # resolves the region first
+        with self._lock:
+            if self._s3 is None:
+                import boto3
+                from botocore.config import Config
+
+                session = boto3.session.Session(profile_name=self.profile)
+                self._s3 = session.client(
+                    "s3",
+                    region_name=self.region,
+                    config=Config(
+                        retries={"max_attempts": 5, "mode": "standard"},
+                        connect_timeout=self.connect_timeout,
+                        read_timeout=self.read_timeout,
+                        user_agent_extra="mme-audit",
+                    ),
+                )
+            return self._s3
 
     def _make_client(self) -> Any:
         try:
@@ -274,23 +304,56 @@ class Transport:
         ------
         _Failed
             Carrying the :class:`CallFailure` when the call fails for good.
+        BudgetExceededError
+            When the request budget is spent before an attempt.
         """
         client = self.client
         payload = json.dumps(body, separators=(",", ":"))
+
+        def send() -> Any:
+            response = client.invoke_model(
+                modelId=model_id,
+                body=payload,
+                contentType="application/json",
+                accept="application/json",
+            )
+            return response["body"].read()
+
+        raw = self.call(send, model_id, item_id, request_size=len(payload))
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise EmbeddingError(
+                f"Bedrock {model_id} answered non-JSON for item {item_id!r}"
+            ) from exc
+
+    def call(
+        self, send: Callable[[], R], model_id: str, item_id: str, *, request_size: int | None
+    ) -> R:
+        """Run ``send`` under the retry policy.
+
+        ``request_size`` (body bytes) makes each attempt count against the request
+        budget and the counters; ``None`` (status polls, S3 reads) counts nothing.
+
+        Raises
+        ------
+        _Failed
+            Carrying the :class:`CallFailure` when the call fails for good.
+        BudgetExceededError
+            When the request budget is spent before an attempt.
+        """
         start = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
+            if request_size is not None:
+                self.usage.take_request(item_id, request_size, retry=attempt > 1)
             try:
-                response = client.invoke_model(
-                    modelId=model_id,
-                    body=payload,
-                    contentType="application/json",
-                    accept="application/json",
-                )
-                raw = response["body"].read()
+                return send()
             except Exception as exc:
                 code, message, retryable = classify(exc)
+                if code == "ThrottlingException":
+                    self.usage.add(throttles=1)
                 if not retryable or attempt >= self.retry.max_attempts:
                     raise _Failed(CallFailure(item_id, code, message, attempt, retryable)) from exc
                 delay = self.retry.backoff(attempt)
@@ -307,13 +370,6 @@ class Transport:
                     delay,
                 )
                 time.sleep(delay)
-                continue
-            try:
-                return json.loads(raw)
-            except ValueError as exc:
-                raise EmbeddingError(
-                    f"Bedrock {model_id} answered non-JSON for item {item_id!r}"
-                ) from exc
 
     def close(self) -> None:
         """Shut the thread pool down (the client holds no threads)."""

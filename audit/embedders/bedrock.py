@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from audit.embedders._bedrock_async import AsyncSettings, run_segmented, segmented_body
 from audit.embedders._bedrock_media import (
     INLINE_LIMIT_BYTES,
     SYNC_MAX_SECONDS,
@@ -50,16 +51,25 @@ from audit.embedders._bedrock_models import (
     request_body,
     resolve_model,
 )
+from audit.embedders._bedrock_s3 import embed_with_s3, is_s3_item, s3_part
 from audit.embedders._bedrock_transport import (
     BedrockCallError,
     RetryPolicy,
     Transport,
     failure_of,
 )
+from audit.embedders._bedrock_usage import BudgetExceededError, Usage
 from audit.embedders.base import BaseEmbedder, EmbeddingError, Purpose
 from audit.items import BadItemsError, Item, ItemError
 
-__all__ = ["BedrockCallError", "BedrockEmbedder", "RetryPolicy", "from_spec"]
+__all__ = [
+    "AsyncSettings",
+    "BedrockCallError",
+    "BedrockEmbedder",
+    "BudgetExceededError",
+    "RetryPolicy",
+    "from_spec",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +124,18 @@ class BedrockEmbedder(BaseEmbedder):
         Socket timeouts per attempt, in seconds.
     client : object, optional
         A prebuilt ``bedrock-runtime`` client (otherwise built on first use).
+    max_requests : int, optional
+        Request budget of this embedder and its siblings (attempts, retries included);
+        a batch that would exceed it fails before sending (:class:`BudgetExceededError`).
+    async_mode : {"auto", "always", "never"}
+        Which audio/video/text items use the asynchronous segmented path (Nova only);
+        see :class:`~audit.embedders._bedrock_async.AsyncSettings`.
+    s3_output : str, optional
+        ``s3://bucket[/prefix]`` for async job output (required when a job runs).
+    segment_seconds, segment_chars : int
+        Nova ``segmentationConfig`` for media (1..30 s) and text (800..50,000 chars).
+    async_timeout, poll_interval : float
+        Most seconds to wait per async job, and the first wait between status polls.
     """
 
     batch_size = 64
@@ -139,6 +161,13 @@ class BedrockEmbedder(BaseEmbedder):
         connect_timeout: float = 10.0,
         read_timeout: float = 120.0,
         client: Any = None,
+        max_requests: int | None = None,
+        async_mode: str = "auto",
+        s3_output: str | None = None,
+        segment_seconds: int = 30,
+        segment_chars: int = 32_000,
+        async_timeout: float = 3600.0,
+        poll_interval: float = 2.0,
     ) -> None:
         super().__init__()
         self.spec: ModelSpec = resolve_model(model_id)
@@ -159,6 +188,15 @@ class BedrockEmbedder(BaseEmbedder):
         self.truncation = truncation
         self.image_detail = image_detail
         self.video_mode = video_mode
+        self.segments = AsyncSettings(
+            async_mode,
+            s3_output,
+            segment_seconds,
+            segment_chars,
+            async_timeout,
+            poll_interval,
+            max(poll_interval, 30.0),
+        )
         self.media = MediaSettings(
             self.spec.image_formats, image_detail, doc_max_pages, doc_dpi, max_inline_bytes
         )
@@ -172,6 +210,7 @@ class BedrockEmbedder(BaseEmbedder):
                 max_workers=max_workers,
                 retry=retry or RetryPolicy(),
                 client=client,
+                usage=Usage(max_requests),
             )
         )
         self._set_dim(self.spec.native_dim if dim is None else dim)
@@ -193,6 +232,11 @@ class BedrockEmbedder(BaseEmbedder):
                 "truncation": self.truncation,
                 "image_detail": self.image_detail,
                 "video_mode": self.video_mode,
+                # segmented (async) items: segment size and the pooling rule
+                "async_mode": self.segments.mode,
+                "segment_seconds": self.segments.segment_seconds,
+                "segment_chars": self.segments.segment_chars,
+                "segment_pool": "mean",
             }
         elif self.spec.family == "titan-text":
             params["normalize"] = True
@@ -209,6 +253,11 @@ class BedrockEmbedder(BaseEmbedder):
     def notes(self) -> dict[str, list[str]]:
         """Per-item notes: text over the documented limit, service truncation, pages left out."""
         return self._shared.notes
+
+    @property
+    def usage(self) -> dict[str, int | float | None]:
+        """Request and cost counters so far (shared with siblings), and ``max_requests``."""
+        return self._shared.transport.usage.as_dict()
 
     @property
     def served_dims(self) -> tuple[int, ...]:
@@ -241,6 +290,8 @@ class BedrockEmbedder(BaseEmbedder):
         """
         if dim is not None and dim != self.dim and dim in self.spec.dims and dim < self.dim:
             return self.at_dim(int(dim)).embed(items, purpose=purpose)
+        if any(is_s3_item(it) for it in items):
+            return embed_with_s3(self, items, purpose, dim)
         return super().embed(items, purpose=purpose, dim=dim)
 
     def describe(self) -> dict[str, Any]:
@@ -249,6 +300,7 @@ class BedrockEmbedder(BaseEmbedder):
         out["model_id"] = self.model_id
         out["served_dims"] = list(self.spec.dims)
         out["client"] = self._shared.transport.describe()
+        out["usage"] = self.usage
         return out
 
     def close(self) -> None:
@@ -257,18 +309,30 @@ class BedrockEmbedder(BaseEmbedder):
 
     # -- the hook -------------------------------------------------------------------
     def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
-        jobs = self._prepare(items)
+        jobs, segmented = self._prepare(items)
         embedding_purpose = self.index_purpose if purpose == "index" else self.query_purpose
         opts = BodyOptions(self.dim, embedding_purpose, self.truncation, self.video_mode)
         transport = self._shared.transport
+        transport.usage.check_room(len(jobs), f"a batch of {len(items)} {modality} item(s)")
 
-        def call(job: tuple[int, Part]) -> Parsed:
-            item = items[job[0]]
-            body = request_body(self.spec, job[1], opts)
-            answer = transport.invoke(self.model_id, body, item.id)
-            return parse_response(self.spec, answer, item_id=item.id, dim=self.dim)
+        def call(n: int) -> Parsed:
+            i, part = jobs[n]
+            item = items[i]
+            if n in segmented:
+                body = segmented_body(part, opts, self.segments)
+                answer = run_segmented(
+                    transport, self.model_id, body, item.id, self.segments, self.dim
+                )
+            else:
+                raw = transport.invoke(self.model_id, request_body(self.spec, part, opts), item.id)
+                answer = parse_response(self.spec, raw, item_id=item.id, dim=self.dim)
+            _count(transport.usage, part)
+            return answer
 
-        results = transport.map(call, jobs)
+        results = transport.map(call, list(range(len(jobs))))
+        over = [r for r in results if isinstance(r, BudgetExceededError)]
+        if over:
+            raise over[0]
         failures = [f for f in map(failure_of, results) if f is not None]
         if failures:
             raise BedrockCallError(self.model_id, failures)
@@ -280,14 +344,23 @@ class BedrockEmbedder(BaseEmbedder):
         parsed = [r for r in results if isinstance(r, Parsed)]
         return self._pool(items, jobs, parsed)
 
-    def _prepare(self, items: list[Item]) -> list[tuple[int, Part]]:
-        """Request parts for every item; every bad item reported at once."""
+    def _prepare(self, items: list[Item]) -> tuple[list[tuple[int, Part]], set[int]]:
+        """Request parts for every item, and which of them go async; bad items at once."""
         jobs: list[tuple[int, Part]] = []
+        segmented: set[int] = set()
         errors: list[ItemError] = []
         too_long: list[str] = []
+        mode = self.segments.mode if self.spec.family == "nova" else "never"
         for i, item in enumerate(items):
             try:
-                if item.modality == "text":
+                if is_s3_item(item):
+                    part = s3_part(item, self.spec.family, self.image_detail)
+                    if mode == "always" and part.kind != "image":
+                        segmented.add(len(jobs))
+                    jobs.append((i, part))
+                elif item.modality == "text":
+                    if mode == "always":
+                        segmented.add(len(jobs))
                     jobs.append((i, Part("text", str(item.content))))
                 elif item.modality == "image":
                     jobs.append(
@@ -301,25 +374,32 @@ class BedrockEmbedder(BaseEmbedder):
                 else:
                     data = item.read_bytes()
                     fmt, seconds = media_info(item, data)
-                    if seconds is not None and seconds > SYNC_MAX_SECONDS:
+                    over = seconds is not None and seconds > SYNC_MAX_SECONDS
+                    if over and mode == "never":
                         too_long.append(f"{item.id} ({seconds:.1f} s)")
                         continue
+                    if mode == "always" or over:
+                        segmented.add(len(jobs))
                     kind = "audio" if item.modality == "audio" else "video"
                     value = encode_inline(item, data, self.media.max_inline_bytes)
-                    jobs.append((i, Part(kind, value, fmt)))
+                    jobs.append((i, Part(kind, value, fmt, seconds=seconds)))
             except ItemError as exc:
                 errors.append(exc)
         if errors:
             raise BadItemsError(errors)
         if too_long:
-            raise NotImplementedError(
+            raise ValueError(
                 f"{len(too_long)} {items[0].modality} item(s) are over the {SYNC_MAX_SECONDS:g} s "
-                f"a synchronous Bedrock request accepts: {', '.join(too_long)}. The "
-                "asynchronous (segmented, S3) path is not implemented; split the media into "
-                "clips of at most 30 s."
+                f"a synchronous Bedrock request accepts: {', '.join(too_long)}. Use Nova's "
+                "asynchronous segmented path (async_mode=auto and ?s3_output=s3://bucket/prefix)"
+                " or split the media into clips of at most 30 s."
+            )
+        if segmented:
+            self.segments.require_output(
+                [_label(items[jobs[n][0]], jobs[n][1]) for n in sorted(segmented)]
             )
         self._report_long_text(items)
-        return jobs
+        return jobs, segmented
 
     def _pool(
         self, items: list[Item], jobs: list[tuple[int, Part]], parsed: list[Parsed]
@@ -375,6 +455,20 @@ class BedrockEmbedder(BaseEmbedder):
             notes = self._shared.notes.setdefault(item_id, [])
             if note not in notes:
                 notes.append(note)
+
+
+def _label(item: Item, part: Part) -> str:
+    return f"{item.id} ({part.seconds:.1f} s)" if part.seconds is not None else item.id
+
+
+def _count(usage: Usage, part: Part) -> None:
+    """Content units of one answered part (what Bedrock bills)."""
+    if part.kind == "text":
+        usage.add(text_chars=len(part.value) if part.source == "bytes" else 0)
+    elif part.kind == "image":
+        usage.add(images=1)
+    elif part.seconds is not None:
+        usage.add(media_seconds=part.seconds)
 
 
 def _choice(name: str, value: str, allowed: Sequence[str]) -> None:

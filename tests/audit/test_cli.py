@@ -106,3 +106,43 @@ def test_bias_run_matches_direct_computation(tmp_path, capsys):
     second = sorted(out.glob("*/report.json"))
     cache = [json.loads(p.read_text())["wrappers"]["cache"] for p in second]
     assert sorted(c["misses"] for c in cache) == [0, 32]
+
+
+@pytest.mark.slow
+def test_fit_debias_command_writes_projection_and_report(tmp_path, capsys):
+    """`audit fit-debias` on the built-in gendered sentences, then `run --debias`."""
+    import hashlib
+
+    from fairness.debias import load_debiaser
+
+    proj = tmp_path / "proj.npz"
+    cache = tmp_path / "c.sqlite"
+    args = ["fit-debias", "--out", str(proj), "--sizes", "383,128", "--cache", str(cache)]
+    assert main(args) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "probe acc before" in printed and "383" in printed
+    fit = json.loads((tmp_path / "proj.npz.fit.json").read_text())
+    assert fit["attribute"] == "gender" and [s["size"] for s in fit["sizes"]] == [383, 128]
+    for s in fit["sizes"]:
+        assert s["max_group_mean_gap_fit"] < 1e-9
+        assert s["probe_accuracy_before"] > s["probe_accuracy_after"]
+    assert load_debiaser(proj).components_.shape == (383, 384)
+
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text('[suite.bias]\ntests = ["weat6"]\nn_bootstrap = 100\n')
+    out = tmp_path / "runs"
+    run = ["run", "--suite", "bias", "--config", str(cfg), "--out", str(out)]
+    assert main([*run, "--cache", str(cache), "--debias", str(proj)]) == EXIT_OK
+    (path,) = out.glob("*/report.json")
+    data = json.loads(path.read_text())
+    wrapped = data["wrappers"]["projection"]
+    assert wrapped["sha256"] == hashlib.sha256(proj.read_bytes()).hexdigest()
+    assert wrapped["kind"] == "FairPCA" and wrapped["fit"]["dataset"]
+    assert {r["variant"] for r in data["results"]} >= {"raw", "debiased"}
+
+
+def test_fit_debias_usage_errors(tmp_path, capsys):
+    assert main(["fit-debias", "--out", str(tmp_path / "p.pkl")]) == EXIT_USAGE
+    assert ".npz or .safetensors" in capsys.readouterr().err
+    assert main(["run", "--suite", "bias", "--debias", str(tmp_path / "nope.npz")]) == EXIT_USAGE
+    assert "not found" in capsys.readouterr().err

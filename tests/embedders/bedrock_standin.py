@@ -21,7 +21,7 @@ import json
 import threading
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,6 +74,11 @@ ERRORS = {  # fault kind -> (HTTP status, error type)
 }
 
 
+# Reads s3://bucket/key for s3Location sources; set by bedrock_async_standin.s3_standin.
+s3_reader: Callable[[str], bytes] | None = None
+ASYNC_FAULTS = ("segment_failure", "job_failed")
+
+
 class Invalid(Exception):
     """A request body that the real service would refuse with a ValidationException."""
 
@@ -106,6 +111,11 @@ class Recorded:
     signed: bool
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog of 5 drops connections under 16-way load
+    request_queue_size = 128
+
+
 @dataclass
 class BedrockStandIn:
     """The HTTP server; use as a context manager. ``url`` is its endpoint."""
@@ -113,10 +123,12 @@ class BedrockStandIn:
     error_style: str = "header"  # "header": X-Amzn-ErrorType; "body": JSON "__type"
     requests: list[Recorded] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    # answers /async-invoke (StartAsyncInvoke, GetAsyncInvoke); see bedrock_async_standin
+    async_handler: Any = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -135,7 +147,8 @@ class BedrockStandIn:
 
     def inject(self, kind: str, times: int = 1, match: str | None = None, seconds: float = 0.0):
         """Add a fault: an error kind of ``ERRORS``, or "slow", "nan", "null", "wrong_length"."""
-        if kind not in ERRORS and kind not in ("slow", "nan", "null", "wrong_length"):
+        extra = ("slow", "nan", "null", "wrong_length", *ASYNC_FAULTS)
+        if kind not in ERRORS and kind not in extra:
             raise ValueError(kind)
         with self._lock:
             self.faults.append(Fault(kind, times, match, seconds))
@@ -224,7 +237,14 @@ def _media(source: Any, where: str, fmt: str | None) -> tuple[str, bytes]:
     if len(src) != 1:
         raise Invalid(f"{where}: exactly one of bytes, s3Location is required")
     if "s3Location" in src:
-        raise Invalid(f"{where}: s3Location is not supported by this stand-in")
+        loc = _keys(src["s3Location"], f"{where}.s3Location", {"uri", "bucketOwner"}, {"uri"})
+        if s3_reader is None:
+            raise Invalid(f"{where}: no S3 reachable by this stand-in")
+        data = s3_reader(loc["uri"])  # raises Invalid for a missing object
+        if fmt in SIGNATURES and not data.startswith(SIGNATURES[fmt]):
+            raise Invalid(f"{where}: content is not {fmt}")
+        # the vector depends on the content only, so S3 and inline sources agree
+        return base64.b64encode(data).decode(), data
     b64 = src["bytes"]
     if not isinstance(b64, str) or len(b64) > INLINE_LIMIT:
         raise Invalid(f"{where}.bytes must be a base64 string of at most {INLINE_LIMIT} bytes")
@@ -362,12 +382,36 @@ def _titan_mm(body: dict[str, Any]) -> dict[str, Any]:
 def _handler_for(standin: BedrockStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: without TCP_NODELAY, Nagle plus the
+        # client's delayed ACK adds ~40 ms to every answer
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             pass
 
+        def _signed(self) -> bool:
+            auth = self.headers.get("Authorization", "")
+            return auth.startswith("AWS4-HMAC-SHA256 ") and "/bedrock/aws4_request" in auth
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            if not path.startswith("/async-invoke/") or standin.async_handler is None:
+                self._send(404, "UnknownOperationException", {"message": "not found"})
+                return
+            if not self._signed():
+                self._send(403, "AccessDeniedException", {"message": "request is not signed"})
+                return
+            arn = unquote(path[len("/async-invoke/") :])
+            self._send(*standin.async_handler.get(arn))
+
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+            if self.path.split("?")[0] == "/async-invoke" and standin.async_handler is not None:
+                if not self._signed():
+                    self._send(403, "AccessDeniedException", {"message": "not signed"})
+                    return
+                self._send(*standin.async_handler.start(raw))
+                return
             parts = self.path.split("?")[0].split("/")
             if len(parts) != 4 or parts[1] != "model" or parts[3] != "invoke":
                 self._send(404, "UnknownOperationException", {"message": "not found"})

@@ -1,0 +1,113 @@
+"""Items whose content is an ``s3://bucket/key`` string: sent as ``s3Location``, not bytes.
+
+Only image, audio and video items can be S3 references (a text item's content is the text
+itself, even when it looks like a URI). The format comes from the key's extension, since
+the client never downloads the object; the service checks the content. These items skip
+the local file checks of :func:`audit.items.validate_items` (there is no local file), so
+:func:`embed_with_s3` runs the same batching loop as ``BaseEmbedder.embed`` with its own
+validation in front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from audit.embedders._bedrock_async import split_s3
+from audit.embedders._bedrock_models import (
+    NOVA_AUDIO_FORMATS,
+    NOVA_IMAGE_FORMATS,
+    NOVA_VIDEO_FORMATS,
+    Part,
+)
+from audit.embedders.base import check_request, check_vectors, l2_normalize, truncate
+from audit.items import BadItemsError, Item, ItemError, validate_items
+
+if TYPE_CHECKING:
+    from audit.embedders.bedrock import BedrockEmbedder
+
+S3_MODALITIES = ("image", "audio", "video")
+_SUFFIX = {"jpg": "jpeg", "mpg": "mpg"}
+
+
+def is_s3_item(item: Item) -> bool:
+    """Whether ``item`` refers to an S3 object (non-text content ``"s3://..."``)."""
+    return (
+        item.modality != "text"
+        and isinstance(item.content, str)
+        and item.content.startswith("s3://")
+    )
+
+
+def s3_part(item: Item, family: str, image_detail: str) -> Part:
+    """The request part of an S3 item; an :class:`ItemError` naming what is wrong."""
+    uri = str(item.content)
+    _, key = split_s3(uri, item.id)
+    if family != "nova":
+        raise ItemError(item.id, "only Nova accepts S3 sources; Titan models need bytes")
+    if item.modality not in S3_MODALITIES:
+        raise ItemError(
+            item.id,
+            f"{item.modality} items cannot come from S3 (documents are rendered to page "
+            "images on the client): download the file and pass its path",
+        )
+    suffix = key.rsplit(".", 1)[-1].lower() if "." in key else ""
+    fmt = _SUFFIX.get(suffix, suffix)
+    allowed = {
+        "image": NOVA_IMAGE_FORMATS,
+        "audio": NOVA_AUDIO_FORMATS,
+        "video": NOVA_VIDEO_FORMATS,
+    }[item.modality]
+    if fmt not in allowed:
+        raise ItemError(
+            item.id,
+            f"the S3 key's extension {suffix!r} is not a {item.modality} format Nova accepts "
+            f"({', '.join(allowed)}); the format is read from the key",
+        )
+    return Part(item.modality, uri, fmt, image_detail, source="s3")  # type: ignore[arg-type]
+
+
+def embed_with_s3(
+    emb: BedrockEmbedder, items: Sequence[Item], purpose: str, dim: int | None
+) -> np.ndarray:
+    """``BaseEmbedder.embed`` for a batch holding S3 items (same checks, order, output).
+
+    Raises
+    ------
+    BadItemsError
+        Listing every bad local item, malformed S3 URI and duplicate id at once.
+    """
+    items = list(items)
+    check_request(emb, items, purpose, dim)
+    errors: list[ItemError] = []
+    local = [it for it in items if not is_s3_item(it)]
+    try:
+        validate_items(local, emb.limits)
+    except BadItemsError as exc:
+        errors += exc.errors
+    seen = {it.id for it in local}
+    for it in items:
+        if not is_s3_item(it):
+            continue
+        if it.id in seen:
+            errors.append(ItemError(it.id, "duplicate id in batch"))
+        seen.add(it.id)
+        try:
+            s3_part(it, emb.spec.family, emb.image_detail)  # URI, modality, format
+        except ItemError as exc:
+            errors.append(exc)
+    if errors:
+        raise BadItemsError(errors)
+    out = np.empty((len(items), emb.dim), dtype=np.float32)
+    by_modality: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        by_modality.setdefault(it.modality, []).append(i)
+    for modality, idx in by_modality.items():
+        for start in range(0, len(idx), emb.batch_size):
+            chunk = idx[start : start + emb.batch_size]
+            batch = [items[i] for i in chunk]
+            raw = emb._embed_batch(modality, batch, purpose)
+            out[chunk] = check_vectors(raw, batch, emb.dim, emb.name)
+    return truncate(l2_normalize(out), dim, emb.dim)

@@ -1,0 +1,66 @@
+"""availability(): pinned-hash checks for ``local``, boto3's credential chain for ``bedrock``."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from audit.embedders import _availability
+from audit.embedders._availability import availability
+
+
+def test_local_reports_missing_and_mismatched_files(tmp_path, monkeypatch):
+    good, bad = tmp_path / "good.bin", tmp_path / "bad.bin"
+    good.write_bytes(b"weights")
+    bad.write_bytes(b"tampered")
+    files = [
+        ("Good", good, hashlib.sha256(b"weights").hexdigest()),
+        ("Bad", bad, hashlib.sha256(b"weights").hexdigest()),
+        ("Gone", tmp_path / "gone.bin", "0" * 64),
+    ]
+    monkeypatch.setattr(_availability, "_local_files", lambda: files)
+    assert availability("local") == (False, "missing: Gone; hash mismatch: Bad")
+    monkeypatch.setattr(_availability, "_local_files", lambda: files[:1])
+    assert availability("local") == (True, "weights present (1 files, hashes match)")
+
+
+def test_local_with_the_installed_weights():
+    ok, reason = availability("local")
+    assert ok, reason  # the project's own install ships and pins every file
+
+
+def _no_aws(monkeypatch, tmp_path) -> None:
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):  # fmt: skip
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+
+
+def test_bedrock_follows_the_credential_chain_without_revealing_it(monkeypatch, tmp_path):
+    _no_aws(monkeypatch, tmp_path)
+    assert availability("bedrock") == (False, "no AWS credentials")
+    secret = "sEcReTvAlUe/ShouldNeverAppear0123456789"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAAVAILABILITY0001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    ok, reason = availability("bedrock")
+    assert (ok, reason) == (True, "credentials found (env)")
+    # a credentials file is found the same way
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    creds = tmp_path / "credentials"
+    creds.write_text(
+        f"[default]\naws_access_key_id = AKIAFILE0001\naws_secret_access_key = {secret}\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    assert availability("bedrock") == (True, "credentials found (shared-credentials-file)")
+
+
+def test_hub_backends_and_unknown_names():
+    assert availability("st") == (True, "needs a local folder or hub access")
+    assert availability("hf") == (True, "needs a local folder or hub access")
+    with pytest.raises(ValueError, match="unknown embedder backend 'nope'"):
+        availability("nope")
