@@ -114,8 +114,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     add_dashboard_parser(sub)
 
-    lst = sub.add_parser("list", help="list registered suites or embedders")
-    lst.add_argument("what", choices=["suites", "embedders"])
+    lst = sub.add_parser("list", help="list registered suites, embedders or bias probes")
+    lst.add_argument("what", choices=["suites", "embedders", "probes"])
     return parser
 
 
@@ -148,6 +148,12 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "probes":
+        from audit.suites.bias import list_probes  # no torch/faiss import
+
+        for name, description in list_probes():
+            print(f"{name:36s} {description}")
+        return EXIT_OK
     if args.what == "suites":
         from audit.suites import SUITES
 

@@ -25,7 +25,8 @@ SUITES.register(
     "bias",
     SuiteEntry(
         "audit.suites.bias:BiasSuite",
-        "association tests (WEAT) of the embedding space, effect sizes with p-values and CIs",
+        "WEAT/SEAT and cross-modal association tests, retrieval skew and per-group quality, "
+        "raw and debiased side by side, with p-values (Holm) and CIs",
     ),
 )
 SUITES.register(

@@ -1,9 +1,24 @@
-"""The bias suite: association tests of the embedding space.
+"""The bias suite: association tests, retrieval skew, per-group quality, raw and debiased.
 
-This first version runs WEAT 1-10 (Caliskan et al. 2017) on bare words: effect size
-(ddof=1), one-sided permutation p-value (exact enumeration when feasible, else sampled
-permutations without replacement) and a bootstrap CI. Statistics live in
-``fairness.probes``; this module only embeds the stimuli and files the results.
+Probes (``audit.suites._bias``; statistics in ``fairness.probes``):
+
+- association tests with effect size (ddof=1), one-sided permutation p-value (exact when
+  feasible, else sampled without replacement) and a bootstrap CI: WEAT 1-10 on bare words
+  (``weat/weatN``), SEAT sentences over the same lists (``seat/weatN``), cross-modal tests
+  of emoji images against word sets (``xmodal/...``, modality ``image|text``), and user
+  tests from probe files (``weat/``, ``seat/``, ``ieat/``, ``xmodal/`` + their name);
+- retrieval skew of neutral profession queries over the emoji gallery by gender and skin
+  tone (``skew/<dataset>/<attribute>``: ``skew@k`` per group, ``max_skew@k``,
+  ``min_skew@k``, ``ndkl@k`` against the uniform target over the groups present);
+- per-group retrieval quality (``disparity/<dataset>/<attribute>``: fairlearn MetricFrame
+  by group, ``<metric>_difference`` with a permutation p-value, ``<metric>_ratio``);
+- the retrieval cost of the projection at each embedding size (``projection-cost/...``).
+
+Every probe runs on every variant (``raw``, ``debiased``); with both, ``delta`` results
+give debiased minus raw. Without a configured projection the suite fits the project's
+default one (``audit fit-debias`` defaults) unless ``debias = "none"`` or ``tests`` is
+given. p-values get a Holm-Bonferroni adjustment per variant (``details.p_holm``).
+See docs/bias.md.
 """
 
 from __future__ import annotations
@@ -13,85 +28,138 @@ from collections.abc import Iterable
 from typing import Any
 
 from audit.context import RunContext
-from audit.items import Item, text_item
 from audit.report import Result
+from audit.suites._bias import (
+    COVERAGE_CHECK,
+    NOT_RUN_BY_DESIGN,
+    BiasOptions,
+    Probe,
+    ProbeEnv,
+    apply_holm,
+    builtin_probes,
+    builtin_projection,
+    deltas,
+    list_probes,
+    projection_info,
+    run_registry,
+    select,
+    summary_text,
+)
 from audit.suites.base import Suite
+
+__all__ = ["BiasSuite", "list_probes"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TESTS = tuple(f"weat{i}" for i in range(1, 11))
-
-
-def _word_items(prefix: str, words: Iterable[str]) -> list[Item]:
-    return [text_item(f"{prefix}/{i}", w) for i, w in enumerate(words)]
-
 
 class BiasSuite(Suite):
-    """Association tests (WEAT on bare words) with effect sizes, p-values and CIs.
+    """Bias probes of the embedding space, raw and debiased side by side.
 
-    Options (``[suite.bias]`` in the config file): ``tests`` (names, default WEAT 1-10),
-    ``n_permutations`` (sampled test size when exact enumeration is too large),
-    ``exact_max`` (largest partition count enumerated exactly), ``n_bootstrap``,
-    ``confidence``.
+    Options (``[suite.bias]``): ``tests`` (association tests to run, alone: e.g.
+    ``["weat6"]``), ``probes`` (probe names or globs), ``probe_files`` (JSON/YAML user
+    tests), ``n_permutations``, ``exact_max``, ``n_bootstrap``, ``confidence``, ``alpha``,
+    ``skew_k`` (default [10, 20]), ``skew_permutations``, ``gap_permutations``,
+    ``disparity_metrics`` (default ["ndcg@10", "recall@10"]), ``speech`` (default: not
+    ``--quick``), ``debias`` ("builtin" or "none"), ``sizes``, ``skew_datasets``,
+    ``disparity_datasets``, ``cost_datasets``. See docs/bias.md.
     """
 
     name = "bias"
-    description = "association tests (WEAT) of the embedding space"
+    description = "association tests, retrieval skew and per-group quality, raw vs debiased"
+
+    def summary_text(self, results: list[Result]) -> str | None:
+        """Tables of effects, skew, gaps and cost, and a verdict naming what is significant."""
+        return summary_text(results)
 
     def _run(self, ctx: RunContext) -> Iterable[Result]:
-        from fairness.probes import association_test, load_weat_tests
+        opts = BiasOptions.parse(ctx.options(self.name), quick=ctx.config.quick)
+        registry = run_registry(opts, ctx.dataset)
+        probes = select(registry, opts)
+        env = self._env(ctx, opts)
+        skipped: dict[str, str] = {}
+        failed: dict[str, str] = {}
+        ran: list[tuple[Probe, dict[str, list[Result]]]] = []
+        for probe in probes:
+            reason = probe.skip_reason(env)
+            if reason is None and probe.name == "disparity/speech" and not opts.speech:
+                reason = "speech = false (the default with --quick)"
+            if reason is not None:
+                skipped[probe.name] = reason
+                log.warning("bias: %s not run: %s", probe.name, reason)
+                continue
+            try:
+                ran.append((probe, {v: probe.run(env, v) for v in env.variants}))
+            except Exception as exc:
+                if opts.tests_only:
+                    raise  # an explicitly requested test must not fail quietly
+                # One broken probe (e.g. a decoder missing for speech) must not lose the
+                # others; the failure is recorded in the report and printed in the summary.
+                log.exception("bias: probe %s failed", probe.name)
+                failed[probe.name] = f"{type(exc).__name__}: {exc}"
+        everything = [r for _, per in ran for rs in per.values() for r in rs]
+        self._tag_projection(everything, env)
+        apply_holm(everything)
+        for _probe, per in ran:
+            for variant in env.variants:
+                yield from per[variant]
+            if "debiased" in per:
+                yield from deltas(per["raw"], per["debiased"])
+        if not opts.tests_only:
+            yield self._coverage(ran, skipped, failed, env, opts)
 
-        opts: dict[str, Any] = ctx.options(self.name)
-        quick = ctx.config.quick
-        n_perm = int(opts.get("n_permutations", 10_000 if quick else 100_000))
-        n_boot = int(opts.get("n_bootstrap", 500 if quick else 2_000))
-        exact_max = int(opts.get("exact_max", 100_000))
-        confidence = float(opts.get("confidence", 0.95))
-        specs = load_weat_tests()
-        names = list(opts.get("tests", DEFAULT_TESTS))
-        unknown = [n for n in names if n not in specs]
-        if unknown:
-            raise ValueError(f"unknown WEAT test(s) {unknown}; known: {sorted(specs)}")
-        for name in names:
-            spec = specs[name]
-            sets = [*spec.targets, *spec.attributes]
-            vecs = [
-                ctx.embedder.embed(_word_items(f"{name}/{ws.name}", ws.words), purpose="index")
-                for ws in sets
-            ]
-            res = association_test(
-                *vecs,
-                n_permutations=n_perm,
-                exact_max=exact_max,
-                n_bootstrap=n_boot,
-                confidence=confidence,
-                random_state=ctx.seed_for(f"bias/{name}"),
+    def _env(self, ctx: RunContext, opts: BiasOptions) -> ProbeEnv:
+        variants = dict(ctx.variants)
+        projection: dict[str, Any] | None = None
+        fit_words: frozenset[str] = frozenset()
+        if "debiased" in variants:
+            projection = projection_info(variants["debiased"])
+        elif opts.debias == "builtin" and not opts.tests_only:
+            emb, projection, fit_words = builtin_projection(
+                variants["raw"], ctx.seed_for("bias/builtin-projection")
             )
-            yield Result(
-                suite=self.name,
-                check=f"weat/{name}",
-                metric="effect_size",
-                value=float(res.effect_size),
-                variant="raw",
-                dim=int(vecs[0].shape[1]),
-                modality="text",
-                ci_low=float(res.ci_low),
-                ci_high=float(res.ci_high),
-                p_value=float(res.p_value),
-                n=int(sum(res.n_targets)),
-                details={
-                    "description": spec.description,
-                    "targets": [ws.name for ws in spec.targets],
-                    "attributes": [ws.name for ws in spec.attributes],
-                    "statistic": float(res.statistic),
-                    "p_value_method": res.p_value_method,
-                    "n_permutations": int(res.n_permutations),
-                    "ties": res.ties,
-                    "ddof": int(res.ddof),
-                    "n_bootstrap": int(res.n_bootstrap),
-                    "confidence": float(res.confidence),
-                    "n_attributes": list(res.n_attributes),
-                    "stimuli": "bare words",
-                    "source": spec.source,
-                },
-            )
+            variants["debiased"] = emb
+        return ProbeEnv(
+            variants=variants,
+            options=opts,
+            dataset_loader=ctx.dataset,
+            seed_for=ctx.seed_for,
+            projection=projection,
+            fit_words=fit_words,
+        )
+
+    @staticmethod
+    def _tag_projection(results: list[Result], env: ProbeEnv) -> None:
+        if env.projection is None:
+            return
+        short = {k: env.projection.get(k) for k in ("kind", "dataset", "path", "n_components")}
+        short = {k: v for k, v in short.items() if v is not None}
+        for r in results:
+            if r.variant == "debiased":
+                r.details = {**r.details, "projection": short}
+
+    def _coverage(
+        self,
+        ran: list[tuple[Probe, dict[str, list[Result]]]],
+        skipped: dict[str, str],
+        failed: dict[str, str],
+        env: ProbeEnv,
+        opts: BiasOptions,
+    ) -> Result:
+        return Result(
+            suite=self.name,
+            check=COVERAGE_CHECK,
+            metric="probes_run",
+            value=float(len(ran)),
+            variant="raw",
+            details={
+                "run": [p.name for p, _ in ran],
+                "skipped": skipped,
+                "failed": failed,
+                "not_run_by_design": NOT_RUN_BY_DESIGN,
+                "variants": list(env.variants),
+                "projection": env.projection,
+                "alpha": opts.alpha,
+                "quick": opts.quick,
+                "builtin_probes": len(builtin_probes()),
+            },
+        )

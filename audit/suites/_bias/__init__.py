@@ -1,0 +1,45 @@
+"""Private parts of the bias suite: options, probe contract and registry, probes, summary."""
+
+from audit.suites._bias._association import AssociationProbe, Stimuli, StimulusItems
+from audit.suites._bias._builtin import (
+    NOT_RUN_BY_DESIGN,
+    builtin_probes,
+    list_probes,
+    run_registry,
+    select,
+)
+from audit.suites._bias._cost import CostProbe
+from audit.suites._bias._env import ProbeEnv, builtin_projection, projection_info
+from audit.suites._bias._options import BiasOptions, GalleryConfig
+from audit.suites._bias._post import apply_holm, deltas, significant
+from audit.suites._bias._probe import ASSOCIATION_KINDS, KINDS, Probe, ProbeRegistry
+from audit.suites._bias._ranking import DisparityProbe, SkewProbe
+from audit.suites._bias._summary import COVERAGE_CHECK, summary_text
+
+__all__ = [
+    "ASSOCIATION_KINDS",
+    "COVERAGE_CHECK",
+    "KINDS",
+    "NOT_RUN_BY_DESIGN",
+    "AssociationProbe",
+    "BiasOptions",
+    "CostProbe",
+    "DisparityProbe",
+    "GalleryConfig",
+    "Probe",
+    "ProbeEnv",
+    "ProbeRegistry",
+    "SkewProbe",
+    "Stimuli",
+    "StimulusItems",
+    "apply_holm",
+    "builtin_probes",
+    "builtin_projection",
+    "deltas",
+    "list_probes",
+    "projection_info",
+    "run_registry",
+    "select",
+    "significant",
+    "summary_text",
+]

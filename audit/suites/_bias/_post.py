@@ -1,0 +1,87 @@
+"""After the probes ran: Holm-Bonferroni adjustment per variant and raw-vs-debiased deltas."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from audit.report import Result
+from audit.suites._bias._probe import SUITE
+
+HOLM_NOTE = (
+    "Holm-Bonferroni over every p-value of this variant in this run (association tests, "
+    "skew, group gaps): family-wise error <= alpha"
+)
+
+
+def apply_holm(results: Sequence[Result]) -> None:
+    """Add ``p_holm`` (and the family size) to the details of every result with a p-value.
+
+    The family is all results of one variant that carry a p-value, so adding probes to a
+    run makes each adjusted p-value larger (more tests, more chances of a false positive).
+    """
+    from fairness.probes import holm_bonferroni
+
+    for variant in dict.fromkeys(r.variant for r in results):
+        family = [r for r in results if r.variant == variant and r.p_value is not None]
+        if not family:
+            continue
+        adjusted = holm_bonferroni([r.p_value for r in family])
+        for r, p in zip(family, adjusted, strict=True):
+            r.details = {
+                **r.details,
+                "p_holm": float(p),
+                "holm_family_size": len(family),
+                "holm": HOLM_NOTE,
+            }
+
+
+def _key(r: Result) -> tuple[Any, ...]:
+    return (r.check, r.metric, r.group, r.details.get("size_label"))
+
+
+def deltas(raw: Sequence[Result], debiased: Sequence[Result]) -> list[Result]:
+    """``debiased - raw`` for every headline result (those without a group) of both variants.
+
+    For effect sizes the details also hold the change of the magnitude ``|d_debiased| -
+    |d_raw|`` (negative: the projection weakened the association, whatever its sign).
+    """
+    twins = {_key(r): r for r in raw if r.group is None}
+    out = []
+    for d in debiased:
+        r = twins.get(_key(d))
+        if d.group is not None or r is None:
+            continue
+        value = None if r.value is None or d.value is None else d.value - r.value
+        details: dict[str, Any] = {
+            "definition": "debiased minus raw",
+            "raw": r.value,
+            "debiased": d.value,
+            "raw_dim": r.dim,
+            "raw_p_holm": r.details.get("p_holm"),
+            "debiased_p_holm": d.details.get("p_holm"),
+        }
+        if "size_label" in d.details:
+            details["size_label"] = d.details["size_label"]
+        if d.metric == "effect_size" and value is not None:
+            details["abs_change"] = abs(d.value) - abs(r.value)  # type: ignore[arg-type]
+        out.append(
+            Result(
+                suite=SUITE,
+                check=d.check,
+                metric=d.metric,
+                value=value,
+                variant="delta",
+                dim=d.dim,
+                modality=d.modality,
+                n=d.n,
+                details=details,
+            )
+        )
+    return out
+
+
+def significant(r: Result, alpha: float) -> bool:
+    """Whether a result's Holm-adjusted p-value is below ``alpha``."""
+    p = r.details.get("p_holm")
+    return p is not None and p < alpha
