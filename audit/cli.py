@@ -67,6 +67,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="debiasing projection (from `audit fit-debias`); suites then report the raw "
         "and the debiased embedder side by side",
     )
+    run.add_argument(
+        "--safety-policy",
+        default=None,
+        metavar="FILE",
+        help="content-safety policy TOML ('default' for the packaged one); blocked items "
+        "are never embedded",
+    )
     _add_gate_arguments(run, policy_required=False)
 
     fit = sub.add_parser(
@@ -223,7 +230,18 @@ def _run_config(args: argparse.Namespace):
         progress=not args.no_progress,
         suite_options=dict(file.get("suite", {})),
         debias=_debias_path(args.debias or file.get("debias")),
+        safety_policy=_safety_policy(args.safety_policy or file.get("safety_policy")),
     )
+
+
+def _safety_policy(value: object) -> Path | str | None:
+    """Validate a safety policy up front, so a bad one exits 2 before anything runs."""
+    if value is None or str(value) == "default":
+        return None if value is None else "default"
+    from audit.safety import load_policy  # PolicyError is a ConfigError
+
+    load_policy(Path(str(value)))
+    return Path(str(value))
 
 
 def _debias_path(value: object) -> Path | None:

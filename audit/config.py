@@ -29,6 +29,8 @@ class RunConfig:
     debias : Path or None
         A saved debiasing projection (``audit fit-debias``); suites then report the raw
         and the debiased embedder side by side.
+    safety_policy : Path, "default" or None
+        Content-safety policy; the filter then wraps every embedder of the run.
     quick : bool
         Smaller samples (fewer permutations, bootstrap draws) for fast feedback.
     seed : int
@@ -42,6 +44,7 @@ class RunConfig:
     out: Path = Path("runs")
     cache: Path | None = Path("runs/.cache/embeddings.sqlite")
     debias: Path | None = None
+    safety_policy: Path | str | None = None
     quick: bool = False
     seed: int = 0
     progress: bool = True
@@ -73,7 +76,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file not found: {path}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
-    known = {"embedder", "out", "cache", "debias", "quick", "seed", "suite"}
+    known = {"embedder", "out", "cache", "debias", "safety_policy", "quick", "seed", "suite"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")

@@ -66,15 +66,31 @@ def build_pipeline(
     *,
     cache_path: Path | None = None,
     projection_path: Path | None = None,
+    safety_policy: Path | str | None = None,
+    run_dir: Path | None = None,
     progress: bool = True,
 ) -> Pipeline:
-    """Create the backend and compose cache and projection around it."""
+    """Create the backend and compose cache, projection and safety filter around it.
+
+    ``safety_policy`` is a policy TOML path or ``"default"`` (the packaged policy); the
+    filter is outermost, so blocked items never reach the cache or the backend, and its
+    decisions go to ``run_dir/safety/decisions.jsonl``.
+    """
     raw, base = build_embedder(spec, cache_path=cache_path, progress=progress)
     variants: dict[str, Embedder] = {"raw": raw}
     if projection_path is not None:
         from audit.projection import load_projection
 
         variants["debiased"] = load_projection(raw, projection_path)
+    if safety_policy is not None:
+        from audit.safety import SafeEmbedder, build_filter, default_policy, load_policy
+
+        policy = default_policy() if str(safety_policy) == "default" else load_policy(safety_policy)
+        concepts = policy.checkers.get("concepts", {})
+        share = spec == "local" and concepts.get("embedder", "local") == "local"
+        log_path = run_dir / "safety" / "decisions.jsonl" if run_dir is not None else None
+        safety = build_filter(policy, log_path=log_path, concept_embedder=base if share else None)
+        variants = {name: SafeEmbedder(emb, safety) for name, emb in variants.items()}
     return Pipeline(base=base, variants=variants)
 
 

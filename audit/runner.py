@@ -56,6 +56,8 @@ def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
             config.embedder,
             cache_path=config.cache,
             projection_path=config.debias,
+            safety_policy=config.safety_policy,
+            run_dir=run_dir,
             progress=config.progress,
         )
         composed = pipeline.deployed

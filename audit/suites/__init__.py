@@ -37,6 +37,14 @@ SUITES.register(
         "with embedding latency",
     ),
 )
+SUITES.register(
+    "safety",
+    SuiteEntry(
+        "audit.suites.safety:SafetySuite",
+        "content-safety filter: precision/recall, benign false positives per group, evasion, "
+        "latency",
+    ),
+)
 
 
 def get_suite(name: str) -> Suite:
