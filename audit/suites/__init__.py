@@ -45,6 +45,13 @@ SUITES.register(
         "latency",
     ),
 )
+SUITES.register(
+    "redteam",
+    SuiteEntry(
+        "audit.suites.redteam:RedteamSuite",
+        "adversarial attacks on queries and indexed data, with and without defenses",
+    ),
+)
 
 
 def get_suite(name: str) -> Suite:
