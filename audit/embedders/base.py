@@ -151,6 +151,9 @@ class BaseEmbedder(ABC):
     dim: int = 0
     matryoshka_dims: tuple[int, ...] = ()
     batch_size: int = 64
+    # Per-modality override: a backend that batches internally (sentence-transformers sorts
+    # a whole call by length to cut padding) should get large chunks.
+    modality_batch_size: dict[str, int] = {}  # noqa: RUF012 (read-only class default)
     limits: ItemLimits = ItemLimits()
 
     def __init__(self) -> None:
@@ -206,8 +209,9 @@ class BaseEmbedder(ABC):
             leave=False,
         ) as bar:
             for modality, idx in by_modality.items():
-                for start in range(0, len(idx), self.batch_size):
-                    chunk = idx[start : start + self.batch_size]
+                size = self.modality_batch_size.get(modality, self.batch_size)
+                for start in range(0, len(idx), size):
+                    chunk = idx[start : start + size]
                     batch = [items[i] for i in chunk]
                     raw = self._embed_batch(modality, batch, purpose)
                     out[chunk] = check_vectors(raw, batch, self.dim, self.name)

@@ -85,6 +85,9 @@ class LocalEmbedder(BaseEmbedder):
 
     name = "local"
     dim = 384
+    # sentence-transformers sorts each call by length and batches internally: hand it
+    # large chunks (the 64-item default would pad every small chunk to its longest text).
+    modality_batch_size = {"text": 4096}  # noqa: RUF012
     matryoshka_dims = ()  # MiniLM was not trained with MRL: truncation is untrained
 
     def __init__(
