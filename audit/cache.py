@@ -128,12 +128,24 @@ class CachedEmbedder:
     chunk_size : int
         Missing items are embedded and committed in chunks of this size, bounding what a
         crash can lose.
+    read_only : bool
+        Serve hits but never store (a dry run's placeholder vectors must not enter it).
     """
 
-    def __init__(self, base: Embedder, path: str | Path, *, chunk_size: int = 256) -> None:
+    def __init__(
+        self,
+        base: Embedder,
+        path: str | Path,
+        *,
+        chunk_size: int = 256,
+        read_only: bool = False,
+    ) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         self.base = base
         self.store = EmbeddingCache(path)
         self.chunk_size = chunk_size
+        self.read_only = read_only
         self.name = base.name
         self.modalities = base.modalities
         self.dim = base.dim
@@ -181,12 +193,13 @@ class CachedEmbedder:
             chunk = todo[start : start + self.chunk_size]
             batch = [items[i] for _, i in chunk]
             vecs = check_vectors(base.embed(batch, purpose=purpose), batch, width, self.name)
-            self.store.put_many(
-                [
-                    (key, fp, it.modality, purpose, v)
-                    for (key, _), it, v in zip(chunk, batch, vecs, strict=True)
-                ]
-            )
+            if not self.read_only:
+                self.store.put_many(
+                    [
+                        (key, fp, it.modality, purpose, v)
+                        for (key, _), it, v in zip(chunk, batch, vecs, strict=True)
+                    ]
+                )
             for (key, _), v in zip(chunk, vecs, strict=True):
                 found[key] = v
             self.misses += len(chunk)

@@ -74,6 +74,26 @@ def _build_parser() -> argparse.ArgumentParser:
         help="content-safety policy TOML ('default' for the packaged one); blocked items "
         "are never embedded",
     )
+    run.add_argument(
+        "--engine",
+        choices=["inprocess", "ray"],
+        default=None,
+        help="where embedding runs: this process (default) or Ray (actor pool, Parquet "
+        "shards, resumable); see docs/scale.md",
+    )
+    run.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="Ray cluster to join (e.g. ray://head:10001 or auto); default: a local Ray",
+    )
+    run.add_argument(
+        "--shard-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="items per Parquet shard with --engine ray (default 1024)",
+    )
     _add_gate_arguments(run, policy_required=False)
 
     fit = sub.add_parser(
@@ -231,7 +251,24 @@ def _run_config(args: argparse.Namespace):
         suite_options=dict(file.get("suite", {})),
         debias=_debias_path(args.debias or file.get("debias")),
         safety_policy=_safety_policy(args.safety_policy or file.get("safety_policy")),
+        engine=args.engine or file.get("engine", "inprocess"),
+        engine_options=_engine_options(args),
     )
+
+
+def _engine_options(args: argparse.Namespace) -> dict[str, object]:
+    from audit.config import ConfigError
+
+    opts: dict[str, object] = {}
+    if args.ray_address is not None:
+        opts["address"] = args.ray_address
+    if args.shard_size is not None:
+        if args.shard_size < 1:
+            raise ConfigError(f"--shard-size must be >= 1, got {args.shard_size}")
+        opts["shard_size"] = args.shard_size
+    if opts and (args.engine or "inprocess") != "ray":
+        raise ConfigError("--ray-address and --shard-size need --engine ray")
+    return opts
 
 
 def _safety_policy(value: object) -> Path | str | None:

@@ -37,6 +37,15 @@ class RunConfig:
         Seed for every random draw, recorded in the report.
     suite_options : dict
         Per-suite options from the config file's ``[suite.NAME]`` tables.
+    engine : {"inprocess", "ray"}
+        Where backend embedding runs: in this process (default) or on a Ray cluster
+        (Ray Data actor pool, Parquet shards; see docs/scale.md).
+    engine_options : dict
+        Engine settings (``address``, ``shard_size``, ``shard_dir``, ``num_actors``,
+        ``num_gpus``); see :func:`audit.engines.wrap_engine`.
+    dry_run : bool
+        Count what the suites would send to each backend (requests, characters,
+        images, media seconds) without sending anything.
     """
 
     suites: list[str] = field(default_factory=lambda: ["bias"])
@@ -49,6 +58,9 @@ class RunConfig:
     seed: int = 0
     progress: bool = True
     suite_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    engine: str = "inprocess"
+    engine_options: dict[str, Any] = field(default_factory=dict)
+    dry_run: bool = False
 
     def options_for(self, suite: str) -> dict[str, Any]:
         """Options of one suite (empty when the config file has none)."""
@@ -76,7 +88,17 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file not found: {path}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
-    known = {"embedder", "out", "cache", "debias", "safety_policy", "quick", "seed", "suite"}
+    known = {
+        "embedder",
+        "out",
+        "cache",
+        "debias",
+        "safety_policy",
+        "quick",
+        "seed",
+        "suite",
+        "engine",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")

@@ -7,6 +7,7 @@ As Embedders: ``SafeEmbedder(ProjectedEmbedder(CachedEmbedder(base)))``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,20 @@ log = logging.getLogger(__name__)
 
 
 def build_embedder(
-    spec: str, *, cache_path: Path | None = None, progress: bool = True
+    spec: str,
+    *,
+    cache_path: Path | None = None,
+    progress: bool = True,
+    engine: str = "inprocess",
+    engine_options: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
 ) -> tuple[Embedder, Embedder]:
     """Create the backend ``spec`` names and compose its wrappers.
+
+    ``engine="ray"`` puts the Ray engine between backend and cache (embedding runs on a
+    Ray actor pool, written to Parquet shards). ``dry_run=True`` puts a planning
+    embedder there instead: it counts what the backend would be sent and sends nothing;
+    the cache is then only read (hits cost nothing), never written.
 
     Returns
     -------
@@ -31,10 +43,21 @@ def build_embedder(
     if hasattr(base, "progress"):
         base.progress = progress
     composed: Embedder = base
+    if dry_run:
+        from audit.usage import PlanningEmbedder
+
+        composed = PlanningEmbedder(base)
+    elif engine != "inprocess":
+        from audit.engines import wrap_engine
+
+        composed = wrap_engine(base, spec, engine=engine, options=dict(engine_options or {}))
     if cache_path is not None:
         from audit.cache import CachedEmbedder
 
-        composed = CachedEmbedder(composed, cache_path)
+        # An engine may want larger chunks than the in-process default (one Ray job per
+        # chunk); chunks are still committed one by one, so a crash loses at most one.
+        chunk = int(getattr(composed, "preferred_chunk_size", 256))
+        composed = CachedEmbedder(composed, cache_path, chunk_size=chunk, read_only=dry_run)
     return composed, base
 
 
@@ -69,6 +92,9 @@ def build_pipeline(
     safety_policy: Path | str | None = None,
     run_dir: Path | None = None,
     progress: bool = True,
+    engine: str = "inprocess",
+    engine_options: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
 ) -> Pipeline:
     """Create the backend and compose cache, projection and safety filter around it.
 
@@ -76,7 +102,14 @@ def build_pipeline(
     filter is outermost, so blocked items never reach the cache or the backend, and its
     decisions go to ``run_dir/safety/decisions.jsonl``.
     """
-    raw, base = build_embedder(spec, cache_path=cache_path, progress=progress)
+    raw, base = build_embedder(
+        spec,
+        cache_path=cache_path,
+        progress=progress,
+        engine=engine,
+        engine_options=engine_options,
+        dry_run=dry_run,
+    )
     variants: dict[str, Embedder] = {"raw": raw}
     if projection_path is not None:
         from audit.projection import load_projection

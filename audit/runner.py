@@ -59,6 +59,9 @@ def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
             safety_policy=config.safety_policy,
             run_dir=run_dir,
             progress=config.progress,
+            engine=config.engine,
+            engine_options=config.engine_options,
+            dry_run=config.dry_run,
         )
         composed = pipeline.deployed
         info = embedder_info(config.embedder, pipeline.base)
