@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from audit.embedders._bedrock_usage import Usage
+from audit.embedders._usage import Usage
 from audit.embedders.base import EmbeddingError
 
 log = logging.getLogger(__name__)

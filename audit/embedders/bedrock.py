@@ -58,7 +58,7 @@ from audit.embedders._bedrock_transport import (
     Transport,
     failure_of,
 )
-from audit.embedders._bedrock_usage import BudgetExceededError, Usage
+from audit.embedders._usage import BudgetExceededError, Usage
 from audit.embedders.base import BaseEmbedder, EmbeddingError, Purpose
 from audit.items import BadItemsError, Item, ItemError
 

@@ -1,7 +1,8 @@
-"""Request budget and request/cost counters of one Bedrock embedder (and its siblings).
+"""Request budget and request/cost counters of one hosted embedder (and its siblings).
 
-Every HTTP attempt to the model (``InvokeModel`` or ``StartAsyncInvoke``, retries
-included) counts as a request and is checked against the budget *before* it is sent.
+Shared by every hosted backend (Bedrock, Google). Every HTTP attempt to the model
+(e.g. ``InvokeModel`` or ``StartAsyncInvoke``, retries included) counts as a request
+and is checked against the budget *before* it is sent.
 Content units (text characters, images, seconds of audio/video) are counted once per
 item part the service answered, which is what Bedrock bills; ``bytes_sent`` counts every
 request body sent, retries included.
