@@ -281,13 +281,18 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     return policy
 
 
+#: The shipped gate policy (package data); ``--policy default`` names it.
+DEFAULT_POLICY = Path(__file__).resolve().parent / "policies" / "default.toml"
+
+
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file.
 
     Parameters
     ----------
     path : str or Path
-        The TOML policy file.
+        The TOML policy file, or ``"default"`` for the shipped, commented starting
+        point (:data:`DEFAULT_POLICY`, installed with the package).
 
     Returns
     -------
@@ -298,7 +303,7 @@ def load_policy(path: str | Path) -> Policy:
     ConfigError
         The file is missing, unreadable or invalid (see :func:`parse_policy`).
     """
-    path = Path(path)
+    path = DEFAULT_POLICY if str(path) == "default" else Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:

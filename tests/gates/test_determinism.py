@@ -75,6 +75,6 @@ def test_bias_runs_are_deterministic_and_gate_against_each_other(tmp_path, capsy
     # The default policy refuses a one-test run: its probe-sanity gate selects nothing
     # (WEAT 1-2 did not run), which is a policy/config mismatch (exit 2), not a pass.
     capsys.readouterr()
-    default = str(ROOT / "policies" / "default.toml")
+    default = "default"  # the shipped policy, by name
     assert main(["gate", str(first), "--policy", default]) == EXIT_USAGE
     assert "'bias-weat-probe-sanity' selects no result" in capsys.readouterr().err

@@ -90,14 +90,15 @@ def test_missing_and_unreadable_files(tmp_path):
 
 
 def test_shipped_default_policy_selects_todays_bias_results():
-    """policies/default.toml gates the results the bias suite files today.
+    """The shipped default policy gates the results the bias suite files today.
 
     Expected verdicts, worked out by hand from the fixture's p-values: Holm over the eight
     social tests (3-10) multiplies the sorted p-values by 8, 7, 6, ... and keeps them
     monotone: weat5 0.00282*8 = 0.0226, weat4 max(0.00285*7, 0.0226) = 0.0226, weat6
     0.0161*6 = 0.0966, ... so only weat4 and weat5 (|d| > 0.8) are significant breaches.
     """
-    policy = load_policy(ROOT / "policies" / "default.toml")
+    policy = load_policy("default")
+    assert policy.sha256 == load_policy(ROOT / "audit/gates/policies/default.toml").sha256
     assert policy.needs_baseline() == []  # usable without --baseline
     gated = apply_policy(report(weat_results()), policy)
     by_name = {g.name: g for g in gated.gates}
