@@ -54,8 +54,27 @@ EMBEDDERS.register(
     "bedrock",
     EmbedderEntry(
         "audit.embedders.bedrock:from_spec",
-        "Amazon Bedrock: Nova Multimodal Embeddings, Titan Text V2, Titan MM G1 "
+        "Amazon Bedrock: Nova Multimodal Embeddings, Titan Text V2, Titan MM G1, "
+        "Cohere Embed 4, TwelveLabs Marengo Embed 2.7 "
         "(bedrock:<model-id>[?dim=..&region=..])",
+        needs_arg=True,
+    ),
+)
+EMBEDDERS.register(
+    "gemini",
+    EmbedderEntry(
+        "audit.embedders.gemini:from_spec",
+        "Google Gemini Embedding (gemini-embedding-001), text "
+        "(gemini:<model>[?dim=..&task=..&vertexai=0|1]; extra mme-audit[google])",
+        needs_arg=True,
+    ),
+)
+EMBEDDERS.register(
+    "vertex",
+    EmbedderEntry(
+        "audit.embedders.vertex:from_spec",
+        "Vertex AI multimodalembedding@001: text (32 tokens), image, video; documents "
+        "opt-in (vertex:<model>[?dim=..&project=..&location=..]; extra mme-audit[google])",
         needs_arg=True,
     ),
 )

@@ -2,13 +2,17 @@
 
 Nothing here loads a model or sends a request: ``local`` checks its pinned weight files
 by sha256, ``bedrock`` asks boto3's standard credential chain whether it resolves (the
-credentials themselves are never returned, logged or printed), ``st``/``hf`` depend on a
-folder or hub id given at run time.
+credentials themselves are never returned, logged or printed), ``gemini``/``vertex`` check
+that Google's client is installed and where credentials would come from (environment
+variable names and the ADC file, never their values; no metadata-server probe), and
+``st``/``hf`` depend on a folder or hub id given at run time.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -38,9 +42,15 @@ def availability(name: str) -> tuple[bool, str]:
         return _local()
     if name == "bedrock":
         return _bedrock()
+    if name == "gemini":
+        return _gemini()
+    if name == "vertex":
+        return _vertex()
     if name in ("st", "hf"):
         return True, "needs a local folder or hub access"
-    raise ValueError(f"unknown embedder backend {name!r} (known: local, bedrock, st, hf)")
+    raise ValueError(
+        f"unknown embedder backend {name!r} (known: local, bedrock, gemini, vertex, st, hf)"
+    )
 
 
 def _local_files() -> list[tuple[str, Path, str]]:
@@ -89,7 +99,7 @@ def _bedrock() -> tuple[bool, str]:
         import boto3
         from botocore.exceptions import BotoCoreError
     except ImportError:
-        return False, "boto3 not installed (pip install 'mme-audit[bedrock]')"
+        return False, "boto3 not installed (pip install boto3)"
     try:
         credentials = boto3.session.Session().get_credentials()
     except BotoCoreError as exc:  # e.g. a broken profile; the message holds no secret
@@ -98,3 +108,38 @@ def _bedrock() -> tuple[bool, str]:
         return False, "no AWS credentials"
     # ``method`` names the provider (env, shared-credentials-file, iam-role, ...), never a key
     return True, f"credentials found ({credentials.method})"
+
+
+def _adc_source() -> str | None:
+    """Where Google Application Default Credentials would come from, without reading them."""
+    env = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if env:
+        return "GOOGLE_APPLICATION_CREDENTIALS" if Path(env).is_file() else None
+    config = os.environ.get("CLOUDSDK_CONFIG") or str(Path.home() / ".config" / "gcloud")
+    if (Path(config) / "application_default_credentials.json").is_file():
+        return "gcloud ADC file"
+    return None
+
+
+def _gemini() -> tuple[bool, str]:
+    if importlib.util.find_spec("google.genai") is None:
+        return False, "google-genai not installed (pip install 'mme-audit[google]')"
+    for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        if os.environ.get(var):
+            return True, f"API key in {var}"
+    adc = _adc_source()
+    if adc:
+        return True, f"no API key; Vertex AI mode (?vertexai=1) can use {adc}"
+    return False, "no GEMINI_API_KEY/GOOGLE_API_KEY and no Google ADC"
+
+
+def _vertex() -> tuple[bool, str]:
+    if importlib.util.find_spec("google.cloud.aiplatform") is None:
+        return False, "google-cloud-aiplatform not installed (pip install 'mme-audit[google]')"
+    adc = _adc_source()
+    if adc is None:
+        return (
+            False,
+            "no Google Application Default Credentials (gcloud auth application-default login)",
+        )
+    return True, f"credentials from {adc}"

@@ -64,3 +64,35 @@ def test_hub_backends_and_unknown_names():
     assert availability("hf") == (True, "needs a local folder or hub access")
     with pytest.raises(ValueError, match="unknown embedder backend 'nope'"):
         availability("nope")
+
+
+def _no_google(monkeypatch, tmp_path) -> None:
+    for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+
+
+def test_gemini_needs_a_key_or_adc_and_never_shows_it(monkeypatch, tmp_path):
+    _no_google(monkeypatch, tmp_path)
+    assert availability("gemini") == (False, "no GEMINI_API_KEY/GOOGLE_API_KEY and no Google ADC")
+    secret = "AIzaSyNeverPrintThisKey0123456789"
+    monkeypatch.setenv("GOOGLE_API_KEY", secret)
+    assert availability("gemini") == (True, "API key in GOOGLE_API_KEY")
+    monkeypatch.setenv("GEMINI_API_KEY", secret)  # the SDK prefers GEMINI_API_KEY too
+    ok, reason = availability("gemini")
+    assert ok and reason == "API key in GEMINI_API_KEY" and secret not in reason
+
+
+def test_vertex_looks_for_adc_without_reading_it(monkeypatch, tmp_path):
+    _no_google(monkeypatch, tmp_path)
+    ok, reason = availability("vertex")
+    assert not ok and "application-default login" in reason
+    adc = tmp_path / "gcloud" / "application_default_credentials.json"
+    adc.parent.mkdir()
+    adc.write_text('{"type": "authorized_user", "refresh_token": "never-shown"}')
+    assert availability("vertex") == (True, "credentials from gcloud ADC file")
+    key = tmp_path / "sa.json"
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
+    assert availability("vertex")[0] is False  # the named file does not exist
+    key.write_text("{}")
+    assert availability("vertex") == (True, "credentials from GOOGLE_APPLICATION_CREDENTIALS")
