@@ -1,4 +1,4 @@
-"""Nova's asynchronous segmented path: StartAsyncInvoke, bounded polling, JSONL from S3.
+"""Asynchronous jobs: StartAsyncInvoke, bounded polling; Nova's segmented output from S3.
 
 A long audio/video/text item becomes one ``SEGMENTED_EMBEDDING`` job. The service splits
 it (``segmentationConfig.durationSeconds`` for media, ``maxLengthChars`` for text),
@@ -6,6 +6,8 @@ embeds each segment and writes JSONL lines (``embedding``, ``segmentMetadata``,
 ``status``, ``failureReason``) under ``<s3_output>/<job-id>/``. The item's vector is the
 **mean of the L2-normalised segment vectors** (every segment weighs the same, as for
 multi-page documents); a failed segment fails the item, naming it and the reason.
+:func:`start_and_wait` (start, idempotent retries, bounded polling) also serves
+Marengo's jobs (:mod:`audit.embedders._bedrock_marengo`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from audit.items import ItemError
 log = logging.getLogger(__name__)
 
 ASYNC_MODES = ("auto", "always", "never")
+_NOVA_WHY = "segmented path (audio/video over 30 s, or long text)"
 _S3_URI = re.compile(r"^s3://([a-z0-9][.\-a-z0-9]{1,61}[a-z0-9])/(.+)$")
 _S3_PREFIX = re.compile(r"^s3://([a-z0-9][.\-a-z0-9]{1,61}[a-z0-9])(/.*)?$")
 
@@ -40,6 +43,14 @@ def split_s3(uri: str, item_id: str | None = None) -> tuple[str, str]:
         reason = f"not an s3://bucket/key URI: {uri[:200]!r}"
         raise ItemError(item_id, reason) if item_id else ValueError(reason)
     return match.group(1), match.group(2)
+
+
+def split_prefix(uri: str) -> tuple[str, str] | None:
+    """``(bucket, prefix)`` of ``s3://bucket[/prefix]`` (prefix without slashes at the ends)."""
+    match = _S3_PREFIX.match(uri)
+    if not match:
+        return None
+    return match.group(1), (match.group(2) or "/").strip("/")
 
 
 @dataclass(frozen=True)
@@ -85,13 +96,13 @@ class AsyncSettings:
         if not (self.timeout > 0 and self.poll_interval > 0 and self.max_poll_interval > 0):
             raise ValueError("async_timeout and poll intervals must be > 0")
 
-    def require_output(self, item_ids: list[str]) -> str:
-        """The output URI, or a ValueError naming the items that need one."""
+    def require_output(self, item_ids: list[str], why: str = _NOVA_WHY) -> str:
+        """The output URI, or a ValueError naming the items that need one and why."""
         if self.s3_output is None:
             raise ValueError(
-                f"item(s) {', '.join(item_ids[:10])} need Bedrock's asynchronous segmented "
-                "path (audio/video over 30 s, or long text), which writes its output to S3: "
-                "set ?s3_output=s3://bucket/prefix (or async_mode=never to refuse them)"
+                f"item(s) {', '.join(item_ids[:10])} need Bedrock's asynchronous "
+                f"{why}, which writes its output to S3: set ?s3_output=s3://bucket/prefix "
+                "(or async_mode=never to refuse them)"
             )
         return self.s3_output
 
@@ -128,6 +139,29 @@ def run_segmented(
         Naming the item: job failed or timed out, output missing or malformed, a
         segment failed (with its ``failureReason``), or a vector of the wrong size.
     """
+    arn, job = start_and_wait(transport, model_id, model_input, item_id, settings)
+    output = settings.require_output([item_id])
+    uri = job.get("outputDataConfig", {}).get("s3OutputDataConfig", {}).get("s3Uri", output)
+    lines = _read_output(transport, uri, arn.rsplit("/", 1)[-1], item_id)
+    return Parsed(_pool_segments(lines, item_id, dim, model_id))
+
+
+def start_and_wait(
+    transport: Transport,
+    model_id: str,
+    model_input: dict[str, Any],
+    item_id: str,
+    settings: AsyncSettings,
+) -> tuple[str, dict[str, Any]]:
+    """``StartAsyncInvoke`` (idempotent retries), then bounded polling to ``Completed``.
+
+    Returns the invocation ARN and the final ``GetAsyncInvoke`` answer.
+
+    Raises
+    ------
+    EmbeddingError
+        Naming the item, when the job fails or is still running after the timeout.
+    """
     output = settings.require_output([item_id])
     client = transport.client
     token = uuid.uuid4().hex  # idempotent retries of the start call
@@ -150,9 +184,7 @@ def run_segmented(
             f"Bedrock async job for item {item_id!r} failed: "
             f"{job.get('failureMessage') or 'no failureMessage given'} ({arn})"
         )
-    uri = job.get("outputDataConfig", {}).get("s3OutputDataConfig", {}).get("s3Uri", output)
-    lines = _read_output(transport, uri, arn.rsplit("/", 1)[-1], item_id)
-    return Parsed(_pool_segments(lines, item_id, dim, model_id))
+    return arn, job
 
 
 def _wait(

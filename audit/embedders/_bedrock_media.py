@@ -110,6 +110,7 @@ def document_parts(item: Item, settings: MediaSettings) -> tuple[list[Part], int
             encode_inline(item, png, settings.max_inline_bytes, f"page {i + 1} as PNG"),
             "png",
             "DOCUMENT_IMAGE",
+            page=i + 1,
         )
         for i, png in enumerate(pngs)
     ]

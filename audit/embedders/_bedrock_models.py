@@ -1,8 +1,10 @@
 """Bedrock embedding models: what each accepts, and its request and response shapes.
 
 One :class:`ModelSpec` per supported model id. Request bodies follow the AWS
-documentation field for field (see ``/work/shared/reference/nova-mme-api.md``); the
-parsers turn a response into one float vector and check its length, naming the item.
+documentation field for field (Nova and Titan: ``/work/shared/reference/nova-mme-api.md``;
+Cohere Embed v4: :mod:`audit.embedders._bedrock_cohere`; TwelveLabs Marengo Embed 2.7:
+:mod:`audit.embedders._bedrock_marengo`); the parsers turn a response into float vectors
+and check their length, naming the item.
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ from audit.embedders.base import EmbeddingError
 NOVA_MME = "amazon.nova-2-multimodal-embeddings-v1:0"
 TITAN_TEXT_V2 = "amazon.titan-embed-text-v2:0"
 TITAN_MM_G1 = "amazon.titan-embed-image-v1"
+# AWS user guide "Cohere Embed v4" (model-parameters-embed-v4): code samples use this id.
+COHERE_V4 = "cohere.embed-v4:0"
+# AWS user guide "TwelveLabs Marengo Embed 2.7" (model-parameters-marengo).
+MARENGO_27 = "twelvelabs.marengo-embed-2-7-v1:0"
 
-Family = Literal["nova", "titan-text", "titan-mm"]
+Family = Literal["nova", "titan-text", "titan-mm", "cohere", "marengo"]
 
 NOVA_SCHEMA_VERSION = "nova-multimodal-embed-v1"
 NOVA_INDEX_PURPOSES = ("GENERIC_INDEX", "CLASSIFICATION", "CLUSTERING")
@@ -40,6 +46,11 @@ NOVA_IMAGE_FORMATS = ("png", "jpeg", "gif", "webp")
 NOVA_AUDIO_FORMATS = ("mp3", "wav", "ogg")
 NOVA_VIDEO_FORMATS = ("mp4", "mov", "mkv", "webm", "flv", "mpeg", "mpg", "wmv", "3gp")
 TITAN_MM_IMAGE_FORMATS = ("png", "jpeg")
+# Cohere v4: "png, jpeg, webp, or gif ... up to 5 MB" (model-parameters-embed-v4).
+COHERE_IMAGE_FORMATS = ("png", "jpeg", "webp", "gif")
+# Marengo 2.7: the Bedrock page names no image formats; PNG and JPEG are sent as-is and
+# anything else is re-encoded to PNG, the conservative choice.
+MARENGO_IMAGE_FORMATS = ("png", "jpeg")
 # Documented text limit (characters); longer text is truncated by the service per
 # truncationMode, which we report rather than cut silently ourselves.
 NOVA_TEXT_CHAR_LIMIT = 8192
@@ -53,7 +64,7 @@ class ModelSpec:
     ----------
     model_id : str
         The base model id.
-    family : {"nova", "titan-text", "titan-mm"}
+    family : {"nova", "titan-text", "titan-mm", "cohere", "marengo"}
         Which request/response shape it speaks.
     dims : tuple of int
         Output sizes the service computes (``embeddingDimension`` / ``dimensions`` /
@@ -91,6 +102,23 @@ MODELS: dict[str, ModelSpec] = {
         (1024, 384, 256),
         frozenset({"text", "image", "document"}),
         TITAN_MM_IMAGE_FORMATS,
+    ),
+    # output_dimension 256 | 512 | 1024 | 1536, default 1536 (model-parameters-embed-v4)
+    COHERE_V4: ModelSpec(
+        COHERE_V4,
+        "cohere",
+        (1536, 1024, 512, 256),
+        frozenset({"text", "image", "document"}),
+        COHERE_IMAGE_FORMATS,
+    ),
+    # 1024-d: the AWS page of Marengo Embed 3.0 (model-parameters-marengo-3) says its
+    # "embedding dimension [was] reduced from 1024 to 512"; the 2.7 page states no size.
+    MARENGO_27: ModelSpec(
+        MARENGO_27,
+        "marengo",
+        (1024,),
+        frozenset({"text", "image", "video", "audio"}),
+        MARENGO_IMAGE_FORMATS,
     ),
 }
 
@@ -136,6 +164,8 @@ class Part:
         Whether ``value`` is base64 bytes (or the text) or an ``s3://bucket/key`` URI.
     seconds : float or None
         Duration of audio/video where known locally (for the usage counters).
+    page : int or None
+        1-based page number when the part is a rendered document page.
     """
 
     kind: Literal["text", "image", "audio", "video"]
@@ -144,6 +174,7 @@ class Part:
     detail_level: str = "STANDARD_IMAGE"
     source: Literal["bytes", "s3"] = "bytes"
     seconds: float | None = None
+    page: int | None = None
 
     def source_object(self) -> dict[str, Any]:
         """The API's SourceObject: ``{"bytes": ...}`` or ``{"s3Location": {"uri": ...}}``."""
@@ -154,16 +185,26 @@ class Part:
 
 @dataclass(frozen=True)
 class BodyOptions:
-    """The output-changing request settings of one embedder."""
+    """The output-changing request settings of one embedder, as the API spells them.
+
+    ``embedding_purpose`` is Nova's ``embeddingPurpose`` or Cohere's ``input_type``;
+    ``truncation_mode`` is Nova's ``truncationMode``, Cohere's ``truncate`` or Marengo's
+    ``textTruncate``.
+    """
 
     dim: int
     embedding_purpose: str
     truncation_mode: str = "END"
     video_mode: str = "AUDIO_VIDEO_COMBINED"
+    max_tokens: int | None = None
+    video_embedding: str = "visual-text"
+    clip_seconds: float | None = None
 
 
 def request_body(spec: ModelSpec, part: Part, opts: BodyOptions) -> dict[str, Any]:
-    """The JSON body of one ``InvokeModel`` call for ``part``."""
+    """The JSON body of one ``InvokeModel`` call for ``part`` (Nova and Titan models)."""
+    if spec.family not in ("nova", "titan-text", "titan-mm"):
+        raise AssertionError(f"{spec.family} bodies are built by their own module")
     if spec.family == "nova":
         return _nova_body(part, opts)
     if spec.family == "titan-text":
@@ -239,24 +280,30 @@ def parse_response(spec: ModelSpec, payload: Any, *, item_id: str, dim: int) -> 
             entries = payload["embeddings"]
             if not isinstance(entries, list) or not entries:
                 raise KeyError("embeddings")
-            vectors = [_vector(e["embedding"], item_id, dim, spec) for e in entries]
+            vectors = [check_vector(e["embedding"], item_id, dim, spec) for e in entries]
             lengths = [e["truncatedCharLength"] for e in entries if "truncatedCharLength" in e]
             truncated = int(lengths[0]) if lengths else None
         else:
-            vectors = [_vector(payload["embedding"], item_id, dim, spec)]
+            vectors = [check_vector(payload["embedding"], item_id, dim, spec)]
     except (KeyError, TypeError) as exc:
         raise EmbeddingError(
             f"{spec.model_id} returned a malformed answer for item {item_id!r} "
             f"(missing or wrong field: {exc})"
         ) from exc
+    return Parsed(mean_of_units(vectors), truncated)
+
+
+def mean_of_units(vectors: list[np.ndarray]) -> np.ndarray:
+    """The one vector, or the mean of the L2-normalised vectors (each weighs the same)."""
     if len(vectors) == 1:
-        return Parsed(vectors[0], truncated)
+        return vectors[0]
     with np.errstate(invalid="ignore", divide="ignore"):  # NaN rows are caught downstream
         unit = [v / np.linalg.norm(v) for v in vectors]
-    return Parsed(np.mean(unit, axis=0).astype(np.float32), truncated)
+    return np.mean(unit, axis=0).astype(np.float32)
 
 
-def _vector(values: Any, item_id: str, dim: int, spec: ModelSpec) -> np.ndarray:
+def check_vector(values: Any, item_id: str, dim: int, spec: ModelSpec) -> np.ndarray:
+    """``values`` as float32; an :class:`EmbeddingError` naming the item unless ``dim`` long."""
     try:
         # None (JSON null) becomes NaN here and is reported by the base's NaN check.
         vec = np.asarray(values, dtype=np.float64).astype(np.float32)
@@ -270,3 +317,13 @@ def _vector(values: Any, item_id: str, dim: int, spec: ModelSpec) -> np.ndarray:
             f"expected ({dim},)"
         )
     return vec
+
+
+def is_inference_profile(model_id: str, spec: ModelSpec) -> bool:
+    """Whether ``model_id`` names a cross-region inference profile (``us.<model-id>``, ...).
+
+    Foundation-model ids and ARNs are not profiles; a profile ARN
+    (``arn:...:inference-profile/us.<model-id>``) is.
+    """
+    base = model_id.rsplit("/", 1)[-1]
+    return base != spec.model_id and base.endswith("." + spec.model_id)

@@ -1,8 +1,9 @@
 """Items whose content is an ``s3://bucket/key`` string: sent as ``s3Location``, not bytes.
 
-Only image, audio and video items can be S3 references (a text item's content is the text
-itself, even when it looks like a URI). The format comes from the key's extension, since
-the client never downloads the object; the service checks the content. These items skip
+Nova and Marengo take S3 sources. Only image, audio and video items can be S3 references
+(a text item's content is the text itself, even when it looks like a URI). Nova's format
+comes from the key's extension (Marengo's body has no format field), since the client
+never downloads the object; the service checks the content. These items skip
 the local file checks of :func:`audit.items.validate_items` (there is no local file), so
 :func:`embed_with_s3` runs the same batching loop as ``BaseEmbedder.embed`` with its own
 validation in front.
@@ -10,7 +11,7 @@ validation in front.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,14 +46,19 @@ def s3_part(item: Item, family: str, image_detail: str) -> Part:
     """The request part of an S3 item; an :class:`ItemError` naming what is wrong."""
     uri = str(item.content)
     _, key = split_s3(uri, item.id)
-    if family != "nova":
-        raise ItemError(item.id, "only Nova accepts S3 sources; Titan models need bytes")
+    if family not in ("nova", "marengo"):
+        raise ItemError(
+            item.id, "only Nova and Marengo accept S3 sources; Titan and Cohere models need bytes"
+        )
     if item.modality not in S3_MODALITIES:
         raise ItemError(
             item.id,
             f"{item.modality} items cannot come from S3 (documents are rendered to page "
             "images on the client): download the file and pass its path",
         )
+    if family == "marengo":
+        # Marengo's mediaSource carries no format: the service reads the object.
+        return Part(item.modality, uri, source="s3")  # type: ignore[arg-type]
     suffix = key.rsplit(".", 1)[-1].lower() if "." in key else ""
     fmt = _SUFFIX.get(suffix, suffix)
     allowed = {
@@ -80,6 +86,41 @@ def embed_with_s3(
         Listing every bad local item, malformed S3 URI and duplicate id at once.
     """
     items = list(items)
+    check_s3_batch(emb, items, purpose, dim)
+    out = np.empty((len(items), emb.dim), dtype=np.float32)
+    for modality, chunk in batches(items, emb.batch_size):
+        batch = [items[i] for i in chunk]
+        raw = emb._embed_batch(modality, batch, purpose)
+        out[chunk] = check_vectors(raw, batch, emb.dim, emb.name)
+    return truncate(l2_normalize(out), dim, emb.dim)
+
+
+def batches(
+    items: Sequence[Item], size: int, per_modality: Mapping[str, int] | None = None
+) -> list[tuple[str, list[int]]]:
+    """``(modality, indices)`` chunks in ``BaseEmbedder.embed``'s order.
+
+    Items are grouped by modality (first appearance first), then cut in runs of at most
+    ``per_modality[modality]`` (default ``size``).
+    """
+    by_modality: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        by_modality.setdefault(it.modality, []).append(i)
+    out: list[tuple[str, list[int]]] = []
+    for modality, idx in by_modality.items():
+        step = (per_modality or {}).get(modality, size)
+        out += [(modality, idx[start : start + step]) for start in range(0, len(idx), step)]
+    return out
+
+
+def check_s3_batch(emb: BedrockEmbedder, items: list[Item], purpose: str, dim: int | None) -> None:
+    """``embed``'s checks for a batch holding S3 items.
+
+    Raises
+    ------
+    BadItemsError
+        Listing every bad local item, malformed S3 URI and duplicate id at once.
+    """
     check_request(emb, items, purpose, dim)
     errors: list[ItemError] = []
     local = [it for it in items if not is_s3_item(it)]
@@ -100,14 +141,3 @@ def embed_with_s3(
             errors.append(exc)
     if errors:
         raise BadItemsError(errors)
-    out = np.empty((len(items), emb.dim), dtype=np.float32)
-    by_modality: dict[str, list[int]] = {}
-    for i, it in enumerate(items):
-        by_modality.setdefault(it.modality, []).append(i)
-    for modality, idx in by_modality.items():
-        for start in range(0, len(idx), emb.batch_size):
-            chunk = idx[start : start + emb.batch_size]
-            batch = [items[i] for i in chunk]
-            raw = emb._embed_batch(modality, batch, purpose)
-            out[chunk] = check_vectors(raw, batch, emb.dim, emb.name)
-    return truncate(l2_normalize(out), dim, emb.dim)

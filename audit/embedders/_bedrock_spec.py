@@ -21,11 +21,15 @@ OPTIONS: dict[str, Callable[[str], Any]] = {
     "region": str,
     "endpoint_url": str,
     "profile": str,
-    "index_purpose": _UPPER,
-    "query_purpose": _UPPER,
+    # purposes are case-normalised by the embedder (Nova upper, Cohere lower case)
+    "index_purpose": str,
+    "query_purpose": str,
     "truncation": _UPPER,
     "image_detail": _UPPER,
     "video_mode": _UPPER,
+    "max_tokens": int,
+    "video_embedding": str.lower,
+    "clip_seconds": float,
     "doc_max_pages": int,
     "doc_dpi": int,
     "max_inline_bytes": int,
@@ -71,7 +75,8 @@ def parse_options(query: str) -> dict[str, Any]:
             f"(known keys: {', '.join(sorted(known))})"
         ) from None
     for key, value in pairs:
-        if any(hint in key.lower() for hint in _SECRET_HINTS):
+        # known options (max_tokens) are not secrets, whatever their names contain
+        if key not in known and any(hint in key.lower() for hint in _SECRET_HINTS):
             raise ValueError(
                 f"bedrock spec option {key!r} looks like a credential; credentials are not "
                 "accepted in a spec: use boto3's standard chain (environment, profile, role)"

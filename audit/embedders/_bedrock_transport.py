@@ -138,13 +138,17 @@ class CallFailure:
 
 
 class BedrockCallError(EmbeddingError):
-    """Bedrock calls failed for good; lists every failed item with the service's reason."""
+    """Bedrock calls failed for good; lists every failed request with the service's reason.
+
+    A request carries one item (a Cohere request up to 96): each failure's ``item_id``
+    names the items of its request.
+    """
 
     def __init__(self, model_id: str, failures: Sequence[CallFailure]) -> None:
         self.model_id = model_id
         self.failures = list(failures)
         lines = "\n".join(f"  - {f.describe()}" for f in self.failures)
-        super().__init__(f"Bedrock {model_id} failed for {len(self.failures)} item(s):\n{lines}")
+        super().__init__(f"Bedrock {model_id} failed for {len(self.failures)} request(s):\n{lines}")
 
 
 class _Failed(Exception):

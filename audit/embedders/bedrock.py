@@ -1,17 +1,20 @@
-"""Amazon Bedrock embedders: Nova Multimodal Embeddings, Titan Text V2, Titan Multimodal G1.
+"""Amazon Bedrock embedders: Nova MME, Titan Text V2 and MM G1, Cohere Embed v4, Marengo 2.7.
 
 Spec: ``bedrock:<model-id>[?option=value&...]``, e.g.
 ``bedrock:amazon.nova-2-multimodal-embeddings-v1:0?dim=1024&region=us-east-1``.
 See docs/embedders.md ("## bedrock:") for the options, the purpose mapping and limits.
 
-One ``InvokeModel`` call per item (per page for documents), run on a small thread pool,
-results kept in input order. Media is prepared and checked on the client first (format,
-duration, 25 MB inline limit), so bad items fail before anything is sent.
+Items become request parts on the client first (format, duration, size limits, PDF
+pages), so bad items fail before anything is sent; parts become requests (one
+``InvokeModel`` per part, up to 96 texts/images/pages per Cohere request, or one
+``StartAsyncInvoke`` job for Nova's segmented path and Marengo's audio/video), run on a
+small thread pool with results kept in input order. :meth:`BedrockEmbedder.plan_usage`
+counts the same requests without sending them.
 
 Sizes: ``dim`` is the size *requested from the service*, and enters the fingerprint (so
-the cache key). ``embed(dim=k)`` with k a size the service serves sends
-``embeddingDimension=k`` through a sibling embedder whose fingerprint carries k; any
-other k is a client-side truncation of the ``dim``-sized vector.
+the cache key). ``embed(dim=k)`` with k a size the service serves sends k through a
+sibling embedder whose fingerprint carries k; any other k is a client-side truncation of
+the ``dim``-sized vector.
 """
 
 from __future__ import annotations
@@ -25,42 +28,35 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders._bedrock_async import AsyncSettings, run_segmented, segmented_body
-from audit.embedders._bedrock_media import (
-    INLINE_LIMIT_BYTES,
-    SYNC_MAX_SECONDS,
-    MediaSettings,
-    document_parts,
-    encode_inline,
-    image_part,
-    media_info,
-)
+from audit.embedders import _bedrock_cohere as cohere
+from audit.embedders._bedrock_async import AsyncSettings
+from audit.embedders._bedrock_media import INLINE_LIMIT_BYTES, MediaSettings
 from audit.embedders._bedrock_models import (
     NOVA_DETAIL_LEVELS,
-    NOVA_INDEX_PURPOSES,
     NOVA_MME,
-    NOVA_QUERY_PURPOSES,
     NOVA_TEXT_CHAR_LIMIT,
-    NOVA_TRUNCATION_MODES,
     NOVA_VIDEO_MODES,
     BodyOptions,
     ModelSpec,
     Parsed,
     Part,
-    parse_response,
-    request_body,
+    is_inference_profile,
     resolve_model,
 )
-from audit.embedders._bedrock_s3 import embed_with_s3, is_s3_item, s3_part
+from audit.embedders._bedrock_options import choice, family_options, purposes, wire_truncation
+from audit.embedders._bedrock_plan import build_requests, plan_counts, run_request
+from audit.embedders._bedrock_prepare import prepare
+from audit.embedders._bedrock_s3 import batches, check_s3_batch, embed_with_s3, is_s3_item
+from audit.embedders._bedrock_text import TruncationLog, check_texts, limit_of
 from audit.embedders._bedrock_transport import (
     BedrockCallError,
     RetryPolicy,
     Transport,
     failure_of,
 )
-from audit.embedders._usage import BudgetExceededError, Usage
-from audit.embedders.base import BaseEmbedder, EmbeddingError, Purpose
-from audit.items import BadItemsError, Item, ItemError
+from audit.embedders._usage import BudgetExceededError, Usage, UsageCounts
+from audit.embedders.base import BaseEmbedder, EmbeddingError, Purpose, check_request
+from audit.items import Item, validate_items
 
 __all__ = [
     "AsyncSettings",
@@ -80,6 +76,7 @@ class _Shared:
 
     transport: Transport
     notes: dict[str, list[str]] = field(default_factory=dict)
+    truncation: TruncationLog = field(default_factory=TruncationLog)
     siblings: dict[int, BedrockEmbedder] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,26 +88,43 @@ class BedrockEmbedder(BaseEmbedder):
     ----------
     model_id : str
         ``amazon.nova-2-multimodal-embeddings-v1:0`` (text, image, document, video,
-        audio), ``amazon.titan-embed-text-v2:0`` (text) or ``amazon.titan-embed-image-v1``
-        (text, image, document); cross-region profile ids and model ARNs also resolve.
+        audio), ``amazon.titan-embed-text-v2:0`` (text), ``amazon.titan-embed-image-v1``
+        (text, image, document), ``cohere.embed-v4:0`` (text, image, document) or
+        ``twelvelabs.marengo-embed-2-7-v1:0`` (text, image, video, audio; give the
+        inference profile, e.g. ``us.twelvelabs.marengo-embed-2-7-v1:0``, for synchronous
+        text/image); cross-region profile ids and model ARNs also resolve.
     dim : int, optional
         Size requested from the service (Nova 3072/1024/384/256, Titan Text V2
-        1024/512/256, Titan MM G1 1024/384/256). Default: the model's largest.
+        1024/512/256, Titan MM G1 1024/384/256, Cohere v4 1536/1024/512/256, Marengo
+        1024). Default: the model's largest.
     region, endpoint_url, profile : str, optional
         Client settings; unset values come from boto3's standard configuration
         (``AWS_REGION``, ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``, ...). Region falls back
         to us-east-1. Credentials always come from boto3's standard chain.
-    index_purpose, query_purpose : str
-        Nova ``embeddingPurpose`` for ``purpose="index"`` / ``"query"``. Index: one of
-        GENERIC_INDEX (default), CLASSIFICATION, CLUSTERING. Query: GENERIC_RETRIEVAL
+    index_purpose, query_purpose : str, optional
+        What ``purpose="index"`` / ``"query"`` send. Nova ``embeddingPurpose``: index
+        GENERIC_INDEX (default), CLASSIFICATION or CLUSTERING; query GENERIC_RETRIEVAL
         (default, for mixed indexes) or the retrieval purpose matching what the queries
-        search (IMAGE_RETRIEVAL, DOCUMENT_RETRIEVAL, VIDEO_RETRIEVAL, ...).
-    truncation : {"END", "START", "NONE"}
-        Nova text ``truncationMode``.
+        search (IMAGE_RETRIEVAL, ...). Cohere ``input_type``: search_document /
+        search_query by default, or classification, clustering. Titan and Marengo have
+        no such parameter (giving one is an error).
+    truncation : str
+        Which end of over-long text the service cuts: ``END`` (default), ``START`` or
+        ``NONE`` (refuse). Sent as Nova ``truncationMode``, Cohere ``truncate`` (END ->
+        RIGHT, START -> LEFT; LEFT/RIGHT accepted) or Marengo ``textTruncate`` (end,
+        none; START is not offered).
     image_detail : {"STANDARD_IMAGE", "DOCUMENT_IMAGE"}
         Nova ``detailLevel`` for image items (document pages always use DOCUMENT_IMAGE).
     video_mode : {"AUDIO_VIDEO_COMBINED", "AUDIO_VIDEO_SEPARATE"}
         Nova video ``embeddingMode``; SEPARATE's two vectors are averaged.
+    max_tokens : int, optional
+        Cohere ``max_tokens`` (truncation budget per input, 1..128,000; unset: not sent).
+    video_embedding : {"visual-text", "visual-image", "audio"}, optional
+        Marengo ``embeddingOption`` requested for video items (default visual-text, the
+        one for text-to-video search); the item's vector is the mean of its clips'.
+    clip_seconds : float, optional
+        Marengo ``useFixedLengthSec`` for audio/video (2..10; unset: the service's
+        default segmentation).
     doc_max_pages, doc_dpi : int
         PDF pages embedded per document (the rest are reported, not sent) and the
         rendering resolution.
@@ -128,8 +142,8 @@ class BedrockEmbedder(BaseEmbedder):
         Request budget of this embedder and its siblings (attempts, retries included);
         a batch that would exceed it fails before sending (:class:`BudgetExceededError`).
     async_mode : {"auto", "always", "never"}
-        Which audio/video/text items use the asynchronous segmented path (Nova only);
-        see :class:`~audit.embedders._bedrock_async.AsyncSettings`.
+        Which items take the asynchronous path (Nova, Marengo); see
+        :class:`~audit.embedders._bedrock_async.AsyncSettings` and docs/embedders.md.
     s3_output : str, optional
         ``s3://bucket[/prefix]`` for async job output (required when a job runs).
     segment_seconds, segment_chars : int
@@ -148,11 +162,14 @@ class BedrockEmbedder(BaseEmbedder):
         region: str | None = None,
         endpoint_url: str | None = None,
         profile: str | None = None,
-        index_purpose: str = "GENERIC_INDEX",
-        query_purpose: str = "GENERIC_RETRIEVAL",
+        index_purpose: str | None = None,
+        query_purpose: str | None = None,
         truncation: str = "END",
         image_detail: str = "STANDARD_IMAGE",
         video_mode: str = "AUDIO_VIDEO_COMBINED",
+        max_tokens: int | None = None,
+        video_embedding: str | None = None,
+        clip_seconds: float | None = None,
         doc_max_pages: int = 16,
         doc_dpi: int = 150,
         max_inline_bytes: int = INLINE_LIMIT_BYTES,
@@ -174,20 +191,28 @@ class BedrockEmbedder(BaseEmbedder):
         self.model_id = model_id
         self.name = f"bedrock:{model_id}"
         self.modalities = self.spec.modalities
-        _choice("index_purpose", index_purpose, NOVA_INDEX_PURPOSES)
-        _choice("query_purpose", query_purpose, NOVA_QUERY_PURPOSES)
-        _choice("truncation", truncation, NOVA_TRUNCATION_MODES)
-        _choice("image_detail", image_detail, NOVA_DETAIL_LEVELS)
-        _choice("video_mode", video_mode, NOVA_VIDEO_MODES)
+        family = self.spec.family
+        self.index_purpose, self.query_purpose = purposes(self.spec, index_purpose, query_purpose)
+        self.truncation = truncation.upper()
+        self.wire_truncation = wire_truncation(family, self.truncation)
+        choice("image_detail", image_detail, NOVA_DETAIL_LEVELS)
+        choice("video_mode", video_mode, NOVA_VIDEO_MODES)
+        self.max_tokens, self.video_embedding, self.clip_seconds = family_options(
+            family, max_tokens, video_embedding, clip_seconds
+        )
         if not 1 <= doc_max_pages <= 1000:
             raise ValueError(f"doc_max_pages must be in [1, 1000], got {doc_max_pages}")
         if not 36 <= doc_dpi <= 600:
             raise ValueError(f"doc_dpi must be in [36, 600], got {doc_dpi}")
-        self.index_purpose = index_purpose
-        self.query_purpose = query_purpose
-        self.truncation = truncation
         self.image_detail = image_detail
         self.video_mode = video_mode
+        # Marengo: InvokeModel takes inference profiles, StartAsyncInvoke base models.
+        self.sync_invoke = family != "marengo" or is_inference_profile(model_id, self.spec)
+        self.async_model_id = (
+            self.spec.model_id if is_inference_profile(model_id, self.spec) else model_id
+        )
+        if family == "cohere":
+            self.batch_size = cohere.MAX_ITEMS_PER_CALL  # one full request per chunk
         self.segments = AsyncSettings(
             async_mode,
             s3_output,
@@ -225,7 +250,8 @@ class BedrockEmbedder(BaseEmbedder):
         self.matryoshka_dims = tuple(d for d in self.spec.dims if d <= self.dim)
         # Everything that changes the vectors; the fingerprint (cache key) hashes it.
         params: dict[str, Any] = {"model_id": self.model_id, "dimension": self.dim}
-        if self.spec.family == "nova":
+        family = self.spec.family
+        if family == "nova":
             params |= {
                 "index_purpose": self.index_purpose,
                 "query_purpose": self.query_purpose,
@@ -238,8 +264,23 @@ class BedrockEmbedder(BaseEmbedder):
                 "segment_chars": self.segments.segment_chars,
                 "segment_pool": "mean",
             }
-        elif self.spec.family == "titan-text":
+        elif family == "titan-text":
             params["normalize"] = True
+        elif family == "cohere":
+            params |= {
+                "index_input_type": self.index_purpose,
+                "query_input_type": self.query_purpose,
+                "truncate": self.wire_truncation,
+                "max_tokens": self.max_tokens,
+                "embedding_types": ["float"],
+            }
+        elif family == "marengo":
+            params |= {
+                "text_truncate": self.wire_truncation,
+                "video_embedding": self.video_embedding,
+                "clip_seconds": self.clip_seconds,
+                "clip_pool": "mean",
+            }
         if "document" in self.modalities:
             params |= {
                 "doc_max_pages": self.media.doc_max_pages,
@@ -251,7 +292,7 @@ class BedrockEmbedder(BaseEmbedder):
     # -- public API -----------------------------------------------------------------
     @property
     def notes(self) -> dict[str, list[str]]:
-        """Per-item notes: text over the documented limit, service truncation, pages left out."""
+        """Per-item notes: text over (or maybe over) a limit, truncation, pages left out."""
         return self._shared.notes
 
     @property
@@ -288,19 +329,68 @@ class BedrockEmbedder(BaseEmbedder):
 
         See :meth:`audit.embedders.base.BaseEmbedder.embed` for the contract.
         """
-        if dim is not None and dim != self.dim and dim in self.spec.dims and dim < self.dim:
-            return self.at_dim(int(dim)).embed(items, purpose=purpose)
+        if self._sibling_for(dim) is not None:
+            return self._sibling_for(dim).embed(items, purpose=purpose)  # type: ignore[union-attr]
         if any(is_s3_item(it) for it in items):
             return embed_with_s3(self, items, purpose, dim)
         return super().embed(items, purpose=purpose, dim=dim)
 
+    def plan_usage(
+        self, items: Sequence[Item], *, purpose: str = "index", dim: int | None = None
+    ) -> UsageCounts:
+        """What :meth:`embed` would send for ``items``, counted without sending anything.
+
+        No client is built and no credentials are needed: the same checks, parts,
+        batching and request bodies as ``embed`` are computed locally (files are read,
+        PDF pages rendered, durations measured), then counted. ``requests``,
+        ``async_jobs``, ``text_chars``, ``images``, ``media_seconds`` and ``bytes_sent``
+        (exact body bytes) equal the counters of a run in which every request succeeds at
+        its first attempt. Not planned, because they depend on the service: ``retries``
+        and ``throttles`` (a throttled request is sent again: one more request and its
+        bytes), and ``polls`` of async jobs. Items a cache would serve are counted too:
+        plan the cache misses to price a cached run.
+
+        Raises
+        ------
+        BadItemsError, ValueError
+            Exactly when ``embed`` would refuse the items before sending.
+        """
+        items = list(items)
+        sibling = self._sibling_for(dim)
+        if sibling is not None:
+            return sibling.plan_usage(items, purpose=purpose)
+        if any(is_s3_item(it) for it in items):
+            check_s3_batch(self, items, purpose, dim)
+            chunks = batches(items, self.batch_size)
+        else:
+            check_request(self, items, purpose, dim)
+            validate_items(items, self.limits)
+            chunks = batches(items, self.batch_size, self.modality_batch_size)
+        return plan_counts(self, items, chunks, self.body_options(purpose))
+
+    def body_options(self, purpose: str) -> BodyOptions:
+        """The request settings for ``purpose``, as the API spells them."""
+        embedding_purpose = self.index_purpose if purpose == "index" else self.query_purpose
+        return BodyOptions(
+            self.dim,
+            embedding_purpose or "",
+            self.wire_truncation,
+            self.video_mode,
+            self.max_tokens,
+            self.video_embedding or "visual-text",
+            self.clip_seconds,
+        )
+
     def describe(self) -> dict[str, Any]:
-        """What the report records: model, sizes, output-changing params, client settings."""
+        """What the report records: model, sizes, params, client, usage, truncation."""
         out = super().describe()
         out["model_id"] = self.model_id
         out["served_dims"] = list(self.spec.dims)
         out["client"] = self._shared.transport.describe()
         out["usage"] = self.usage
+        out["truncation"] = self._shared.truncation.as_dict(
+            limit_of(self.spec.family, self.max_tokens), self.wire_truncation
+        )
         return out
 
     def close(self) -> None:
@@ -309,27 +399,13 @@ class BedrockEmbedder(BaseEmbedder):
 
     # -- the hook -------------------------------------------------------------------
     def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
-        jobs, segmented = self._prepare(items)
-        embedding_purpose = self.index_purpose if purpose == "index" else self.query_purpose
-        opts = BodyOptions(self.dim, embedding_purpose, self.truncation, self.video_mode)
+        opts = self.body_options(purpose)
+        jobs, segmented = prepare(self, items, record=True)
+        requests = build_requests(self, items, jobs, segmented, opts)
+        self._record_texts(items)
         transport = self._shared.transport
-        transport.usage.check_room(len(jobs), f"a batch of {len(items)} {modality} item(s)")
-
-        def call(n: int) -> Parsed:
-            i, part = jobs[n]
-            item = items[i]
-            if n in segmented:
-                body = segmented_body(part, opts, self.segments)
-                answer = run_segmented(
-                    transport, self.model_id, body, item.id, self.segments, self.dim
-                )
-            else:
-                raw = transport.invoke(self.model_id, request_body(self.spec, part, opts), item.id)
-                answer = parse_response(self.spec, raw, item_id=item.id, dim=self.dim)
-            _count(transport.usage, part)
-            return answer
-
-        results = transport.map(call, list(range(len(jobs))))
+        transport.usage.check_room(len(requests), f"a batch of {len(items)} {modality} item(s)")
+        results = transport.map(lambda req: run_request(self, req, items, jobs, opts), requests)
         over = [r for r in results if isinstance(r, BudgetExceededError)]
         if over:
             raise over[0]
@@ -341,65 +417,17 @@ class BedrockEmbedder(BaseEmbedder):
             raise errors[0]
         if errors:
             raise EmbeddingError("; ".join(str(e) for e in errors)) from errors[0]
-        parsed = [r for r in results if isinstance(r, Parsed)]
+        parsed: list[Parsed] = [Parsed(np.empty(0))] * len(jobs)
+        for req, answers in zip(requests, results, strict=True):
+            for n, answer in zip(req.jobs, answers, strict=True):  # type: ignore[arg-type]
+                parsed[n] = answer
         return self._pool(items, jobs, parsed)
 
-    def _prepare(self, items: list[Item]) -> tuple[list[tuple[int, Part]], set[int]]:
-        """Request parts for every item, and which of them go async; bad items at once."""
-        jobs: list[tuple[int, Part]] = []
-        segmented: set[int] = set()
-        errors: list[ItemError] = []
-        too_long: list[str] = []
-        mode = self.segments.mode if self.spec.family == "nova" else "never"
-        for i, item in enumerate(items):
-            try:
-                if is_s3_item(item):
-                    part = s3_part(item, self.spec.family, self.image_detail)
-                    if mode == "always" and part.kind != "image":
-                        segmented.add(len(jobs))
-                    jobs.append((i, part))
-                elif item.modality == "text":
-                    if mode == "always":
-                        segmented.add(len(jobs))
-                    jobs.append((i, Part("text", str(item.content))))
-                elif item.modality == "image":
-                    jobs.append(
-                        (i, image_part(item, item.read_bytes(), self.media, self.image_detail))
-                    )
-                elif item.modality == "document":
-                    parts, n_pages = document_parts(item, self.media)
-                    if n_pages > len(parts):
-                        self._note(item.id, f"embedded {len(parts)} of {n_pages} pages")
-                    jobs.extend((i, p) for p in parts)
-                else:
-                    data = item.read_bytes()
-                    fmt, seconds = media_info(item, data)
-                    over = seconds is not None and seconds > SYNC_MAX_SECONDS
-                    if over and mode == "never":
-                        too_long.append(f"{item.id} ({seconds:.1f} s)")
-                        continue
-                    if mode == "always" or over:
-                        segmented.add(len(jobs))
-                    kind = "audio" if item.modality == "audio" else "video"
-                    value = encode_inline(item, data, self.media.max_inline_bytes)
-                    jobs.append((i, Part(kind, value, fmt, seconds=seconds)))
-            except ItemError as exc:
-                errors.append(exc)
-        if errors:
-            raise BadItemsError(errors)
-        if too_long:
-            raise ValueError(
-                f"{len(too_long)} {items[0].modality} item(s) are over the {SYNC_MAX_SECONDS:g} s "
-                f"a synchronous Bedrock request accepts: {', '.join(too_long)}. Use Nova's "
-                "asynchronous segmented path (async_mode=auto and ?s3_output=s3://bucket/prefix)"
-                " or split the media into clips of at most 30 s."
-            )
-        if segmented:
-            self.segments.require_output(
-                [_label(items[jobs[n][0]], jobs[n][1]) for n in sorted(segmented)]
-            )
-        self._report_long_text(items)
-        return jobs, segmented
+    def _sibling_for(self, dim: int | None) -> BedrockEmbedder | None:
+        """The sibling that requests ``dim``, when the service serves it below ``self.dim``."""
+        if dim is not None and dim != self.dim and dim in self.spec.dims and dim < self.dim:
+            return self.at_dim(int(dim))
+        return None
 
     def _pool(
         self, items: list[Item], jobs: list[tuple[int, Part]], parsed: list[Parsed]
@@ -411,6 +439,7 @@ class BedrockEmbedder(BaseEmbedder):
             per_item.setdefault(i, []).append(answer.vector)
             if answer.truncated_char_length is not None:
                 cut.append(items[i].id)
+                self._shared.truncation.add("reported", items[i].id)
                 self._note(
                     items[i].id,
                     f"service truncated the text (truncatedCharLength="
@@ -429,25 +458,37 @@ class BedrockEmbedder(BaseEmbedder):
                     out[i] = np.mean([v / np.linalg.norm(v) for v in vectors], axis=0)
         return out
 
-    def _report_long_text(self, items: list[Item]) -> None:
-        if self.spec.family != "nova":
-            return
-        long_ids = [
-            it.id
-            for it in items
-            if it.modality == "text" and len(str(it.content)) > NOVA_TEXT_CHAR_LIMIT
-        ]
-        for item_id in long_ids:
-            self._note(item_id, f"text over the documented {NOVA_TEXT_CHAR_LIMIT:,} characters")
-        if long_ids:
+    def _record_texts(self, items: list[Item]) -> None:
+        """Note and count text over (or maybe over) the model's limit; log one warning."""
+        findings = check_texts(
+            self.spec.family, items, mode=self.wire_truncation, max_tokens=self.max_tokens
+        )
+        for finding in findings:
+            self._note(finding.item_id, finding.note)
+            self._shared.truncation.add(finding.level, finding.item_id)
+        over = [f.item_id for f in findings if f.level == "over"]
+        if over:
             log.warning(
                 "bedrock %s: %d text item(s) over the documented %d characters "
                 "(truncationMode=%s decides what the service does): %s",
                 self.model_id,
-                len(long_ids),
+                len(over),
                 NOVA_TEXT_CHAR_LIMIT,
                 self.truncation,
-                _ids(long_ids),
+                _ids(over),
+            )
+        likely = [f.item_id for f in findings if f.level == "likely"]
+        possible = [f.item_id for f in findings if f.level == "possible"]
+        if likely or possible:
+            log.warning(
+                "bedrock %s: %d text item(s) likely and %d possibly over the limit of %s "
+                "(truncation=%s decides what the service does; see emb.notes): %s",
+                self.model_id,
+                len(likely),
+                len(possible),
+                limit_of(self.spec.family, self.max_tokens),
+                self.wire_truncation,
+                _ids(likely + possible),
             )
 
     def _note(self, item_id: str, note: str) -> None:
@@ -455,25 +496,6 @@ class BedrockEmbedder(BaseEmbedder):
             notes = self._shared.notes.setdefault(item_id, [])
             if note not in notes:
                 notes.append(note)
-
-
-def _label(item: Item, part: Part) -> str:
-    return f"{item.id} ({part.seconds:.1f} s)" if part.seconds is not None else item.id
-
-
-def _count(usage: Usage, part: Part) -> None:
-    """Content units of one answered part (what Bedrock bills)."""
-    if part.kind == "text":
-        usage.add(text_chars=len(part.value) if part.source == "bytes" else 0)
-    elif part.kind == "image":
-        usage.add(images=1)
-    elif part.seconds is not None:
-        usage.add(media_seconds=part.seconds)
-
-
-def _choice(name: str, value: str, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
 
 
 def _ids(ids: Sequence[str], limit: int = 10) -> str:

@@ -10,6 +10,12 @@ segment: ``embedding``, ``segmentMetadata``, ``status``, ``failureReason``) unde
 ``<s3Uri>/<job-id>/`` and reports ``Completed``. Segment vectors are
 ``reference_vector(NOVA, purpose, f"seg{i}:{content}", dim)``, so tests can compute the
 expected pooled vector independently.
+
+Marengo jobs (``modelId`` the base ``twelvelabs.marengo-embed-2-7-v1:0``: the AWS page
+offers ``StartAsyncInvoke`` for the base model) validate ``modelInput`` with
+``bedrock_standin_extra.marengo_lines`` and write ``output.json`` (``{"data": [...]}``)
+under ``<s3Uri>/<job-id>/``; ``GetAsyncInvoke`` then reports that folder as the output
+URI (the shape public Marengo clients read).
 """
 
 from __future__ import annotations
@@ -30,7 +36,16 @@ from typing import Any
 import bedrock_standin as base
 import boto3
 import pytest
-from bedrock_standin import NOVA, BedrockStandIn, Invalid, _dimension, _enum, _keys, _vec
+from bedrock_standin import (
+    MARENGO,
+    NOVA,
+    BedrockStandIn,
+    Invalid,
+    _dimension,
+    _enum,
+    _keys,
+    _vec,
+)
 
 ACCOUNT = "123456789012"
 _S3_URI = re.compile(r"^s3://([a-z0-9][.\-a-z0-9]{1,61}[a-z0-9])(?:/(.*))?$")
@@ -48,6 +63,7 @@ class Job:
     failure: str | None = None
     polls: int = 0
     status: str = "InProgress"
+    model_id: str = NOVA
 
 
 @dataclass
@@ -78,13 +94,18 @@ class AsyncJobs:
             )
             with self._lock:
                 self.starts.append(body)
-            if body["modelId"] != NOVA:
-                raise Invalid("segmented embedding is only offered by Nova")
+            if body["modelId"] not in (NOVA, MARENGO):
+                raise Invalid(f"async invoke is not offered for model {body['modelId']!r}")
             out = _keys(body["outputDataConfig"], "outputDataConfig", {"s3OutputDataConfig"})
             s3cfg = _keys(out["s3OutputDataConfig"], "s3OutputDataConfig", {"s3Uri"}, {"s3Uri"})
             if not _S3_URI.match(s3cfg["s3Uri"]):
                 raise Invalid("s3Uri must be s3://bucket[/prefix]")
-            lines = segmented(body["modelInput"])
+            if body["modelId"] == MARENGO:
+                import bedrock_standin_extra as extra
+
+                lines = {"output": extra.marengo_lines(body["modelInput"])}
+            else:
+                lines = segmented(body["modelInput"])
         except (Invalid, ValueError) as exc:
             return 400, "ValidationException", {"message": f"Malformed input request: {exc}"}
         token = body.get("clientRequestToken", "")
@@ -93,7 +114,7 @@ class AsyncJobs:
                 if token and job.token == token:  # idempotent retry
                     return 200, None, {"invocationArn": job.arn}
             arn = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:async-invoke/{secrets.token_hex(6)}"
-            job = Job(arn, token, s3cfg["s3Uri"], lines, _now())
+            job = Job(arn, token, s3cfg["s3Uri"], lines, _now(), model_id=body["modelId"])
             if fault is not None and fault.kind == "segment_failure":
                 first = next(iter(job.lines.values()))
                 bad = first[min(1, len(first) - 1)]
@@ -118,13 +139,16 @@ class AsyncJobs:
                 else:
                     self._write(job)
                     job.status = "Completed"
+            uri = job.output_uri
+            if job.model_id == MARENGO:
+                uri = f"{uri.rstrip('/')}/{job.arn.rsplit('/', 1)[-1]}"
             answer: dict[str, Any] = {
                 "invocationArn": job.arn,
-                "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{NOVA}",
+                "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{job.model_id}",
                 "clientRequestToken": job.token or "none",
                 "status": job.status,
                 "submitTime": job.submitted,
-                "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": job.output_uri}},
+                "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": uri}},
             }
             if job.status == "Failed":
                 answer["failureMessage"] = job.failure
@@ -137,6 +161,10 @@ class AsyncJobs:
         assert match is not None
         bucket, prefix = match.group(1), (match.group(2) or "").strip("/")
         folder = f"{prefix}/{job.arn.rsplit('/', 1)[-1]}" if prefix else job.arn.rsplit("/")[-1]
+        if job.model_id == MARENGO:
+            body = json.dumps({"data": job.lines["output"]})
+            self.s3.put_object(Bucket=bucket, Key=f"{folder}/output.json", Body=body)
+            return
         for kind, lines in job.lines.items():
             text = "\n".join(json.dumps(line) for line in lines) + "\n"
             self.s3.put_object(Bucket=bucket, Key=f"{folder}/embedding-{kind}.jsonl", Body=text)

@@ -1,6 +1,8 @@
 """A local stand-in for the Bedrock runtime ``InvokeModel`` API, for offline tests.
 
-It speaks what botocore's ``bedrock-runtime`` service model (rest-json) expects:
+Cohere Embed v4 and TwelveLabs Marengo Embed 2.7 bodies are validated and answered by
+``bedrock_standin_extra``. It speaks what botocore's ``bedrock-runtime`` service model
+(rest-json) expects:
 ``POST /model/{modelId}/invoke`` with the JSON body as payload; errors as an HTTP status
 with the error type in the ``X-Amzn-ErrorType`` header (or ``__type`` in the body) and
 ``{"message": ...}``. It validates request bodies strictly against the documented schema
@@ -35,7 +37,11 @@ import pytest
 NOVA = "amazon.nova-2-multimodal-embeddings-v1:0"
 TITAN_TEXT = "amazon.titan-embed-text-v2:0"
 TITAN_MM = "amazon.titan-embed-image-v1"
-NATIVE = {NOVA: 3072, TITAN_TEXT: 1024, TITAN_MM: 1024}
+COHERE = "cohere.embed-v4:0"
+MARENGO = "twelvelabs.marengo-embed-2-7-v1:0"
+NATIVE = {NOVA: 3072, TITAN_TEXT: 1024, TITAN_MM: 1024, COHERE: 1536, MARENGO: 1024}
+# geography prefixes of cross-region inference profiles ("us.<model-id>")
+PROFILE_PREFIXES = ("us", "eu", "apac", "ap", "global", "us-gov", "jp", "au", "ca")
 
 NOVA_PURPOSES = {
     "GENERIC_INDEX",
@@ -125,12 +131,18 @@ class BedrockStandIn:
     faults: list[Fault] = field(default_factory=list)
     # answers /async-invoke (StartAsyncInvoke, GetAsyncInvoke); see bedrock_async_standin
     async_handler: Any = None
+    # Cohere answers {"embeddings": {"float": ...}} (by type) even for ["float"] when set:
+    # the guide documents a list for one type, third-party clients report the dict.
+    cohere_by_type: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll interval: shutdown() waits for the loop's next poll (default 0.5 s)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -179,33 +191,76 @@ class BedrockStandIn:
             return status, code, {"message": f"injected {fault.kind}"}
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.seconds)
-        if model_id not in NATIVE:
+        base_id, profile = base_model(model_id)
+        if base_id not in NATIVE:
             return (
                 400,
                 "ValidationException",
                 {"message": "The provided model identifier is invalid."},
             )
+        if base_id == MARENGO and not profile:
+            # AWS: Marengo's InvokeModel is offered for inference profiles only.
+            message = (
+                f"Invocation of model ID {model_id} with on-demand throughput isn't supported. "
+                "Retry your request with the ID or ARN of an inference profile that contains "
+                "this model."
+            )
+            return 400, "ValidationException", {"message": message}
         try:
             body = json.loads(raw)
             if not isinstance(body, dict):
                 raise Invalid("body must be a JSON object")
-            payload = {NOVA: _nova, TITAN_TEXT: _titan_text, TITAN_MM: _titan_mm}[model_id](body)
+            payload = self._dispatch(base_id, body, raw)
         except (Invalid, ValueError) as exc:
             return 400, "ValidationException", {"message": f"Malformed input request: {exc}"}
         if fault is not None and fault.kind in ("nan", "null", "wrong_length"):
-            _corrupt(payload, fault.kind)
+            _corrupt(payload, fault.kind, fault.match)
         return 200, None, payload
 
+    def _dispatch(self, base_id: str, body: dict[str, Any], raw: str) -> dict[str, Any]:
+        if base_id in (COHERE, MARENGO):
+            import bedrock_standin_extra as extra
 
-def _corrupt(payload: dict[str, Any], kind: str) -> None:
-    entry = payload["embeddings"][0] if "embeddings" in payload else payload
-    vec = entry["embedding"]
+            if base_id == COHERE:
+                return extra.cohere(body, raw, by_type=self.cohere_by_type)
+            return extra.marengo_sync(body)
+        return {NOVA: _nova, TITAN_TEXT: _titan_text, TITAN_MM: _titan_mm}[base_id](body)
+
+
+def base_model(model_id: str) -> tuple[str, bool]:
+    """``(base model id, whether model_id is a cross-region inference profile)``."""
+    model_id = model_id.rsplit("/", 1)[-1]
+    head, _, rest = model_id.partition(".")
+    if head in PROFILE_PREFIXES and rest in NATIVE:
+        return rest, True
+    return model_id, False
+
+
+def _corrupt(payload: dict[str, Any], kind: str, match: str | None) -> None:
+    """Spoil one vector: the one whose request entry holds ``match`` (Cohere), else the first."""
+    if "data" in payload:  # Marengo
+        entry, key = payload["data"][0], "embedding"
+    elif (
+        "embeddings" in payload
+        and isinstance(payload["embeddings"], dict | list)
+        and ("texts" in payload or "inputs" in payload or "response_type" in payload)
+    ):  # Cohere: a list of vectors (or a dict of lists), one per entry
+        rows = payload["embeddings"]
+        rows = rows["float"] if isinstance(rows, dict) else rows
+        entries = payload.get("texts") or [json.dumps(e) for e in payload.get("inputs", [])]
+        n = next((i for i, e in enumerate(entries) if match and match in str(e)), 0)
+        entry, key = rows, n
+    elif "embeddings" in payload:  # Nova
+        entry, key = payload["embeddings"][0], "embedding"
+    else:
+        entry, key = payload, "embedding"
+    vec = entry[key]
     if kind == "nan":
         vec[0] = float("nan")
     elif kind == "null":
         vec[0] = None
     else:
-        entry["embedding"] = vec[:-1]
+        entry[key] = vec[:-1]
 
 
 def _keys(obj: Any, where: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
