@@ -46,7 +46,14 @@ def _build_parser() -> argparse.ArgumentParser:
         action="append",
         help="suite to run (repeatable), or 'all'; see `audit list suites`",
     )
-    run.add_argument("--embedder", default=None, help="embedder spec (default: local)")
+    run.add_argument(
+        "--embedder",
+        action="append",
+        default=None,
+        metavar="SPEC",
+        help="embedder spec (default: local); repeat it to compare embedders in one "
+        "comparison run (out/<comparison-id>/: one report per embedder, comparison.json/.md)",
+    )
     run.add_argument("--config", type=Path, help="TOML run configuration")
     run.add_argument("--out", type=Path, default=None, help="runs directory (default: ./runs)")
     run.add_argument(
@@ -93,6 +100,21 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="items per Parquet shard with --engine ray (default 1024)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="plan instead of run: count the requests, text characters, images and media "
+        "seconds each embedder would be sent (cache hits excluded), send nothing, write "
+        "out/<plan-id>/plan.json (no report); see docs/compare.md",
+    )
+    run.add_argument(
+        "--prices",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --dry-run: prices TOML to cost the plan (you fill it in; see "
+        "docs/examples/prices.example.toml)",
     )
     _add_gate_arguments(run, policy_required=False)
 
@@ -217,6 +239,7 @@ def _embedder_capabilities(name: str) -> list[str]:
 
 
 def _run_config(args: argparse.Namespace):
+    """The run configuration and the embedder specs (two or more: a comparison run)."""
     from audit.config import ConfigError, RunConfig, load_config_file
     from audit.suites import SUITES
 
@@ -240,9 +263,10 @@ def _run_config(args: argparse.Namespace):
     seed = args.seed if args.seed is not None else file.get("seed", 0)
     if not isinstance(seed, int):
         raise ConfigError(f"seed must be an integer, got {seed!r}")
-    return RunConfig(
+    specs = _embedder_specs(args.embedder, file)
+    config = RunConfig(
         suites=suites,
-        embedder=args.embedder or file.get("embedder", "local"),
+        embedder=specs[0],
         out=out,
         cache=cache,
         quick=bool(args.quick or file.get("quick", False)),
@@ -253,7 +277,27 @@ def _run_config(args: argparse.Namespace):
         safety_policy=_safety_policy(args.safety_policy or file.get("safety_policy")),
         engine=args.engine or file.get("engine", "inprocess"),
         engine_options=_engine_options(args),
+        dry_run=bool(args.dry_run),
     )
+    return config, specs
+
+
+def _embedder_specs(given: list[str] | None, file: dict) -> list[str]:
+    """``--embedder`` values, else the config file's ``embedders``/``embedder``, else local."""
+    from audit.config import ConfigError
+    from audit.embedders import EMBEDDERS, parse_spec
+
+    specs = [s.strip() for s in given] if given else None
+    if specs is None:
+        specs = list(file.get("embedders") or [file.get("embedder", "local")])
+    if any(not s for s in specs):
+        raise ConfigError("--embedder needs a spec, e.g. --embedder local")
+    twice = sorted({s for s in specs if specs.count(s) > 1})
+    if twice:
+        raise ConfigError(f"embedder(s) given more than once: {', '.join(twice)}")
+    for spec in specs:
+        EMBEDDERS.get(parse_spec(spec)[0])  # fail fast on a typo, with the closest names
+    return specs
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, object]:
@@ -383,26 +427,38 @@ def _write_outputs(
         write_summary(report, args.summary, report_path=str(path))
 
 
-def _judge(args: argparse.Namespace, report: Report, path: Path, gating: Gating) -> int:
-    """Gate a finished run, rewrite its report, write CI files, print; the exit code."""
+def _gate_report(
+    report: Report, path: Path, gating: Gating
+) -> tuple[Report, int, tuple[str, str] | None]:
+    """Judge a finished run by the policy and save it: (report, exit code, error).
+
+    ``error`` is (JUnit test name, message) when nothing was judged.
+    """
     from audit.config import ConfigError
     from audit.gates import apply_policy
-    from audit.summary import summarize
 
     policy, baseline, baseline_path = gating
-    error: tuple[str, str] | None = None  # (JUnit test name, message) when nothing was judged
-    code = EXIT_OK
     if report.status == "error":
-        error = ("run", f"run {report.run_id} failed:\n" + "\n".join(report.errors))
-        code = EXIT_RUN_FAILED
-    elif policy is not None:
-        try:
-            report = apply_policy(report, policy, baseline=baseline, baseline_path=baseline_path)
-            report.save(path)
-        except ConfigError as exc:
-            error, code = ("policy", f"policy error: {exc}"), EXIT_USAGE
-        else:
-            code = EXIT_GATE_FAILED if report.status == "failed" else EXIT_OK
+        return (
+            report,
+            EXIT_RUN_FAILED,
+            ("run", f"run {report.run_id} failed:\n" + "\n".join(report.errors)),
+        )
+    if policy is None:
+        return report, EXIT_OK, None
+    try:
+        report = apply_policy(report, policy, baseline=baseline, baseline_path=baseline_path)
+        report.save(path)
+    except ConfigError as exc:
+        return report, EXIT_USAGE, ("policy", f"policy error: {exc}")
+    return report, EXIT_GATE_FAILED if report.status == "failed" else EXIT_OK, None
+
+
+def _judge(args: argparse.Namespace, report: Report, path: Path, gating: Gating) -> int:
+    """Gate a finished run, rewrite its report, write CI files, print; the exit code."""
+    from audit.summary import summarize
+
+    report, code, error = _gate_report(report, path, gating)
     print(summarize(report, path=str(path)))
     try:
         _write_outputs(args, report, path, error)
@@ -422,18 +478,86 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from audit.registry import RegistryError
 
     try:
-        config = _run_config(args)
-        from audit.embedders import EMBEDDERS, parse_spec
-
-        EMBEDDERS.get(parse_spec(config.embedder)[0])  # fail fast on a typo
+        config, specs = _run_config(args)
+        prices = _dry_run_options(args)
         gating = _load_gating(args)  # a bad policy or baseline fails before any suite runs
     except (ConfigError, RegistryError) as exc:
         print(f"audit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if config.dry_run:
+        return _plan(config, specs, prices)
+    if len(specs) > 1:
+        return _compare(args, config, specs, gating)
     from audit.runner import run_suites
 
     outcome = run_suites(config)
     return _judge(args, outcome.report, outcome.path, gating)
+
+
+def _compare(args: argparse.Namespace, config, specs: list[str], gating: Gating) -> int:
+    """A comparison run: each embedder's run gated on its own; the exit code is the worst."""
+    from audit.compare import run_comparison, write_comparison_ci
+    from audit.summary import summarize_comparison
+
+    judged: dict[Path, tuple[int, tuple[str, str] | None]] = {}
+
+    def gate(report: Report, path: Path) -> Report:
+        report, code, error = _gate_report(report, path, gating)
+        judged[path] = (code, error)
+        return report
+
+    outcome = run_comparison(config, specs, gate=gate)
+    print(summarize_comparison(outcome.comparison, path=str(outcome.path)))
+    codes = [
+        judged.get(r.path, (EXIT_RUN_FAILED, None)) if r.path else (EXIT_RUN_FAILED, None)
+        for r in outcome.runs
+    ]
+    for ref, (code, error) in zip(outcome.runs, codes, strict=True):
+        if code == EXIT_RUN_FAILED:
+            why = ref.report.errors[0] if ref.report and ref.report.errors else ref.error
+            print(f"audit: error: {ref.spec} failed: {why or 'no report'}", file=sys.stderr)
+        elif code == EXIT_USAGE and error is not None:
+            print(f"audit: error: {ref.spec}: {error[1]}", file=sys.stderr)
+    try:
+        errors = {path: error for path, (_, error) in judged.items()}
+        write_comparison_ci(outcome, junit=args.junit, summary=args.summary, errors=errors)
+    except OSError as exc:
+        print(f"audit: error: cannot write an output file: {exc}", file=sys.stderr)
+        return max(max(c for c, _ in codes), EXIT_USAGE)
+    return max(c for c, _ in codes)
+
+
+def _dry_run_options(args: argparse.Namespace):
+    """The prices of a dry run (validated now); flags a dry run cannot use are refused."""
+    from audit.config import ConfigError
+
+    if not args.dry_run:
+        if args.prices is not None:
+            raise ConfigError("--prices prices a dry run's plan; add --dry-run")
+        return None
+    used = [f for f in ("policy", "baseline", "junit", "summary") if getattr(args, f) is not None]
+    if used:
+        flags = ", ".join(f"--{f}" for f in used)
+        raise ConfigError(f"{flags}: a dry run writes no report to gate; drop them or --dry-run")
+    if args.prices is None:
+        return None
+    from audit.usage import load_prices
+
+    return load_prices(args.prices)
+
+
+def _plan(config, specs: list[str], prices) -> int:
+    """Dry run: print the plan table; exit 0, or 3 when planning failed for an embedder."""
+    from audit.runner import plan_suites
+    from audit.summary import summarize_plan
+
+    outcome = plan_suites(config, specs, prices=prices)
+    print(summarize_plan(outcome.plan, path=str(outcome.path)))
+    if outcome.failed:
+        bad = [e.spec for e in outcome.plan.embedders if e.status == "error"]
+        print(f"audit: error: planning failed for {', '.join(bad)}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    return EXIT_OK
 
 
 def _cmd_gate(args: argparse.Namespace) -> int:

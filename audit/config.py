@@ -46,6 +46,9 @@ class RunConfig:
     dry_run : bool
         Count what the suites would send to each backend (requests, characters,
         images, media seconds) without sending anything.
+    comparison : str or None
+        The comparison run this run belongs to (``audit run`` with several
+        ``--embedder``); None for a run of its own.
     """
 
     suites: list[str] = field(default_factory=lambda: ["bias"])
@@ -61,6 +64,7 @@ class RunConfig:
     engine: str = "inprocess"
     engine_options: dict[str, Any] = field(default_factory=dict)
     dry_run: bool = False
+    comparison: str | None = None
 
     def options_for(self, suite: str) -> dict[str, Any]:
         """Options of one suite (empty when the config file has none)."""
@@ -78,8 +82,9 @@ class RunConfig:
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a TOML run configuration.
 
-    Known top-level keys: ``embedder``, ``out``, ``cache``, ``debias``, ``quick``, ``seed``,
-    ``[suite.NAME]`` tables of per-suite options.
+    Known top-level keys: ``embedder`` (one spec) or ``embedders`` (a list: a comparison
+    run), ``out``, ``cache``, ``debias``, ``safety_policy``, ``quick``, ``seed``,
+    ``engine``, ``[suite.NAME]`` tables of per-suite options.
     """
     path = Path(path)
     try:
@@ -90,6 +95,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
     known = {
         "embedder",
+        "embedders",
         "out",
         "cache",
         "debias",
@@ -104,4 +110,15 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
     if "suite" in data and not isinstance(data["suite"], dict):
         raise ConfigError(f"{path}: [suite] must be a table of [suite.NAME] tables")
+    if "embedder" in data and "embedders" in data:
+        raise ConfigError(f"{path}: give 'embedder' (one spec) or 'embedders' (a list), not both")
+    if "embedder" in data and (not isinstance(data["embedder"], str) or not data["embedder"]):
+        raise ConfigError(f"{path}: 'embedder' must be a spec string, got {data['embedder']!r}")
+    specs = data.get("embedders", ["local"])
+    if (
+        not isinstance(specs, list)
+        or not specs
+        or not all(isinstance(s, str) and s.strip() for s in specs)
+    ):
+        raise ConfigError(f"{path}: 'embedders' must be a non-empty list of spec strings")
     return data

@@ -1,14 +1,23 @@
-"""Run suites and write the report: the CLI's `run` is a thin layer over :func:`run_suites`."""
+"""Run suites and write the report: the CLI's `run` is a thin layer over :func:`run_suites`.
+
+:func:`plan_suites` is the dry run: the same suites on placeholder vectors, counting what
+each embedder would be sent, written to ``plan.json`` (no report). Several embedders in
+one real run are :func:`audit.compare.run_comparison`, which calls :func:`run_suites` once
+per embedder.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from audit._version import __version__
 from audit.config import RunConfig
@@ -17,7 +26,11 @@ from audit.pipeline import build_pipeline, embedder_info, wrappers_info
 from audit.report import EmbedderInfo, Report, Result, Wrappers
 from audit.suites import get_suite
 
+if TYPE_CHECKING:
+    from audit.usage import EmbedderPlan, Prices, UsagePlan
+
 log = logging.getLogger(__name__)
+PLAN_NAME = "plan.json"
 
 
 @dataclass
@@ -35,15 +48,39 @@ def new_run_id(suite_label: str) -> str:
     return f"{stamp}-{suite_label}-{secrets.token_hex(3)}"
 
 
-def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
+def suite_label(suites: Sequence[str]) -> str:
+    """The suites part of a run id: ``bias+retrieval``, or ``all`` for four or more."""
+    return "+".join(suites) if len(suites) < 4 else "all"
+
+
+def run_suites(
+    config: RunConfig,
+    *,
+    label: str | None = None,
+    run_id: str | None = None,
+    folder: str | None = None,
+) -> RunOutcome:
     """Run ``config.suites`` and write ``out/<run-id>/report.json``.
 
     A failure inside a suite does not lose the results of the suites that finished: the
     report is written with ``status="error"`` and the error text, and ``failed`` is True.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The run (``dry_run`` must be False: a dry run is :func:`plan_suites`).
+    label : str, optional
+        The suites part of the run id (default: from ``config.suites``).
+    run_id : str, optional
+        The run id (default: a new sortable one).
+    folder : str, optional
+        The run's folder name under ``config.out`` (default: the run id).
     """
-    label = label or ("+".join(config.suites) if len(config.suites) < 4 else "all")
-    run_id = new_run_id(label)
-    run_dir = Path(config.out) / run_id
+    if config.dry_run:
+        raise ValueError("a dry run writes plan.json, not a report: call plan_suites")
+    label = label or suite_label(config.suites)
+    run_id = run_id or new_run_id(label)
+    run_dir = Path(config.out) / (folder or run_id)
     run_dir.mkdir(parents=True, exist_ok=False)
     timings: dict[str, float] = {}
     results: list[Result] = []
@@ -51,6 +88,7 @@ def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
     t0 = time.perf_counter()
     info = EmbedderInfo(spec=config.embedder, name=config.embedder, modalities=[], dim=0)
     composed = None
+    pipeline = None
     try:
         pipeline = build_pipeline(
             config.embedder,
@@ -61,7 +99,6 @@ def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
             progress=config.progress,
             engine=config.engine,
             engine_options=config.engine_options,
-            dry_run=config.dry_run,
         )
         composed = pipeline.deployed
         info = embedder_info(config.embedder, pipeline.base)
@@ -72,11 +109,12 @@ def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
             start = time.perf_counter()
             results.extend(get_suite(name).run(ctx))
             timings[f"suite/{name}"] = round(time.perf_counter() - start, 3)
-        info = embedder_info(config.embedder, pipeline.base)  # usage counters after the work
     except Exception as exc:  # the run failed: keep what finished, record why
         log.debug("run failed", exc_info=True)
         errors.append(f"{type(exc).__name__}: {exc}")
         errors.append(traceback.format_exc(limit=8))
+    if pipeline is not None:  # usage counters after the work (also what a failed run sent)
+        info = embedder_info(config.embedder, pipeline.base)
     timings["total"] = round(time.perf_counter() - t0, 3)
     report = Report(
         run_id=run_id,
@@ -92,3 +130,116 @@ def run_suites(config: RunConfig, *, label: str | None = None) -> RunOutcome:
     )
     path = report.save(run_dir / "report.json")
     return RunOutcome(report=report, path=path, failed=bool(errors))
+
+
+@dataclass
+class PlanOutcome:
+    """What a dry run produced: the plan, where it lies, and whether any planning failed."""
+
+    plan: UsagePlan
+    path: Path
+    failed: bool
+
+
+def plan_suites(
+    config: RunConfig,
+    embedders: Sequence[str] | None = None,
+    *,
+    prices: Prices | None = None,
+    label: str | None = None,
+) -> PlanOutcome:
+    """Dry run: plan what ``config.suites`` would send to each embedder; write plan.json.
+
+    Each embedder's pipeline is built with ``dry_run=True``: its backend is replaced by
+    a planning embedder (placeholder vectors, nothing sent) under a read-only cache, so
+    items the cache holds are reported as hits and not counted. Suites write their
+    artifacts to a temporary folder that is removed; only ``out/<plan-id>/plan.json``
+    remains (no report.json: a dry run measures nothing).
+
+    Parameters
+    ----------
+    config : RunConfig
+        The run to plan (``config.embedder`` when ``embedders`` is not given).
+    embedders : sequence of str, optional
+        Embedder specs to plan, one after another.
+    prices : Prices, optional
+        Prices to cost the plan with (see :func:`audit.usage.load_prices`).
+    label : str, optional
+        The suites part of the plan id.
+    """
+    from audit.usage import UsagePlan, price_plan
+
+    specs = list(embedders) if embedders else [config.embedder]
+    plan_id = new_run_id(f"plan-{label or suite_label(config.suites)}")
+    out_dir = Path(config.out) / plan_id
+    out_dir.mkdir(parents=True, exist_ok=False)
+    plans = [_plan_one(replace(config, embedder=spec, dry_run=True)) for spec in specs]
+    settings: dict[str, Any] = replace(config, dry_run=True).to_dict()
+    settings["embedders"] = specs
+    plan = UsagePlan(
+        plan_id=plan_id,
+        tool_version=__version__,
+        suites=list(config.suites),
+        config=settings,
+        embedders=plans,
+    )
+    if prices is not None:
+        plan = price_plan(plan, prices)
+    path = plan.save(out_dir / PLAN_NAME)
+    return PlanOutcome(plan=plan, path=path, failed=any(p.status == "error" for p in plans))
+
+
+def _plan_one(config: RunConfig) -> EmbedderPlan:
+    """One embedder's dry run (never raises: a failure is recorded in the plan)."""
+    from audit.usage import embedder_plan, find_planner
+
+    t0 = time.perf_counter()
+    base: Any = None
+    planner = None
+    cache = None
+    error = None
+    with tempfile.TemporaryDirectory(prefix="mme-audit-plan-") as tmp:
+        try:
+            pipeline = build_pipeline(
+                config.embedder,
+                cache_path=config.cache,
+                projection_path=config.debias,
+                safety_policy=config.safety_policy,
+                run_dir=Path(tmp),
+                progress=config.progress,
+                engine=config.engine,
+                engine_options=config.engine_options,
+                dry_run=True,
+            )
+            base = pipeline.base
+            planner = find_planner(pipeline.variants["raw"])
+            cache = _find_cache(pipeline.variants["raw"])
+            ctx = RunContext(
+                embedder=pipeline.deployed,
+                config=config,
+                run_dir=Path(tmp),
+                variants=pipeline.variants,
+            )
+            for name in config.suites:
+                get_suite(name).run(ctx)
+        except Exception as exc:  # keep what was counted; say why planning stopped
+            log.debug("dry run of %s failed", config.embedder, exc_info=True)
+            error = f"{type(exc).__name__}: {exc}"
+    return embedder_plan(
+        config.embedder,
+        base,
+        planner.ledger if planner is not None else None,
+        cache=config.cache is not None,
+        cache_hits=int(getattr(cache, "hits", 0)),
+        seconds=time.perf_counter() - t0,
+        error=error,
+    )
+
+
+def _find_cache(embedder: Any) -> Any:
+    """The embedding cache in a composed chain (walking ``base``), or None."""
+    for _ in range(32):
+        if embedder is None or type(embedder).__name__ == "CachedEmbedder":
+            return embedder
+        embedder = getattr(embedder, "__dict__", {}).get("base")
+    return None

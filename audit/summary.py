@@ -1,8 +1,14 @@
-"""A readable plain-text summary of a report for the terminal."""
+"""Readable plain-text summaries for the terminal: a report, a comparison, a dry-run plan."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from audit.report import Report, Result
+
+if TYPE_CHECKING:
+    from audit.compare import Comparison
+    from audit.usage import UsagePlan
 
 ALPHA = 0.05
 
@@ -89,3 +95,37 @@ def _suite_summary(name: str, results: list[Result]) -> str | None:
         return get_suite(name).summary_text(results)
     except RegistryError:  # a report from a suite this install does not have
         return None
+
+
+def summarize_comparison(comparison: Comparison, *, path: str | None = None) -> str:
+    """The text the CLI prints after a comparison run: runs, the table, the legend."""
+    from audit.compare import comparison_text
+
+    head = [f"comparison {comparison.comparison_id}  suites={'+'.join(comparison.suites)}"]
+    rows = [
+        [e.label, e.spec, e.status, e.run_id or "-", e.error or ""] for e in comparison.embedders
+    ]
+    head.append(format_table(rows, ["column", "spec", "status", "run", "error"]))
+    head += ["", comparison_text(comparison), ""]
+    head += comparison.notes
+    if path:
+        head.append(f"comparison: {path}")
+    return "\n".join(head)
+
+
+def summarize_plan(plan: UsagePlan, *, path: str | None = None) -> str:
+    """The text the CLI prints after a dry run: the plan table per embedder and its notes."""
+    from audit.usage import plan_table
+
+    head = [
+        f"dry run {plan.plan_id}  suites={'+'.join(plan.suites)}: nothing was sent",
+        plan_table(plan),
+    ]
+    if plan.prices is not None:
+        head.append(f"prices: {plan.prices.path} ({plan.prices.currency})")
+    else:
+        head.append("cost: pass --prices FILE (see docs/examples/prices.example.toml)")
+    head += plan.notes
+    if path:
+        head.append(f"plan: {path}")
+    return "\n".join(head)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from audit.compare import Comparison
 from audit.report import Report
 
 KEY_COLUMNS = ["suite", "check", "metric", "variant", "dim", "modality", "group", "budget"]
@@ -356,3 +357,62 @@ def flatten_records(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
         if isinstance(rec, dict)
     ]
     return pd.DataFrame(rows)
+
+
+# -- embedder comparison (comparison.json) ----------------------------------------------
+
+COMPARISON_KEYS = ["group", "check"]
+
+
+def comparison_frame(comparison: Comparison) -> pd.DataFrame:
+    """The Table-2-shaped table as text: ``group``, ``check``, then one column per embedder.
+
+    Cells are the comparison's own texts ("-", "error", "n/a" where there is no value).
+    """
+    return _comparison_grid(comparison, "text")
+
+
+def comparison_kinds(comparison: Comparison) -> pd.DataFrame:
+    """Same shape as :func:`comparison_frame`, each embedder cell holding its kind."""
+    return _comparison_grid(comparison, "kind")
+
+
+def _comparison_grid(comparison: Comparison, field: str) -> pd.DataFrame:
+    labels = [e.label for e in comparison.embedders]
+    rows = []
+    for row, cells in zip(comparison.rows, comparison.cells, strict=True):
+        values = [getattr(c, field) for c in cells]
+        rows.append(
+            {"group": row.group, "check": row.label, **dict(zip(labels, values, strict=True))}
+        )
+    return pd.DataFrame(rows, columns=[*COMPARISON_KEYS, *labels])
+
+
+def comparison_values(comparison: Comparison, group: str) -> pd.DataFrame:
+    """Tidy numbers of one row group for a chart: check, embedder, value, CI, text.
+
+    Percent rows are scaled to % (as the table shows them); cells without a value are left
+    out (the table shows why).
+    """
+    out = []
+    for row, cells in zip(comparison.rows, comparison.cells, strict=True):
+        if row.group != group:
+            continue
+        scale = 100.0 if row.scale == "percent" else 1.0
+        for emb, cell in zip(comparison.embedders, cells, strict=True):
+            if cell.kind != "value" or cell.value is None:
+                continue
+            out.append(
+                {
+                    "check": row.label,
+                    "embedder": emb.label,
+                    "value": cell.value * scale,
+                    "ci_low": None if cell.ci_low is None else cell.ci_low * scale,
+                    "ci_high": None if cell.ci_high is None else cell.ci_high * scale,
+                    "text": cell.text,
+                }
+            )
+    df = pd.DataFrame(out, columns=["check", "embedder", "value", "ci_low", "ci_high", "text"])
+    for col in ("value", "ci_low", "ci_high"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    return df

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from audit.compare import COMPARISON_NAME, Comparison, load_comparison
 from audit.report import SCHEMA_VERSION, Report, SchemaVersionError, load_report
 
 log = logging.getLogger(__name__)
 
 REPORT_NAME = "report.json"
+PLAN_NAME = "plan.json"
 # A report is a list of numbers; anything this large is a mistake or an attack on memory.
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
@@ -145,11 +147,48 @@ def read_run(run_dir: str | Path, *, name: str | None = None) -> RunEntry:
     return RunEntry(name, resolved, "ok", "", report)
 
 
+def _is_comparison(folder: Path) -> bool:
+    return (folder / COMPARISON_NAME).is_file() and not (folder / REPORT_NAME).is_file()
+
+
+def _holds_runs(folder: Path) -> bool:
+    """A comparison folder, or one still running (its first runs written, no table yet)."""
+    if (folder / REPORT_NAME).is_file():
+        return False
+    if _is_comparison(folder):
+        return True
+    return any((child / REPORT_NAME).is_file() for child in folder.iterdir() if child.is_dir())
+
+
+def _is_plan(folder: Path) -> bool:
+    # A dry run's folder holds plan.json only: it planned, it measured nothing.
+    return (folder / PLAN_NAME).is_file() and not (folder / REPORT_NAME).is_file()
+
+
+def _refused(name: str, path: Path) -> RunEntry:
+    return RunEntry(
+        name, path, "refused", "the run folder is a link that leads outside the runs directory"
+    )
+
+
+def _subfolders(folder: Path, root: Path) -> list[tuple[Path, bool]]:
+    """Visible subfolders, each with whether it stays inside ``root`` once resolved."""
+    out = []
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith(".") or not child.is_dir():
+            continue
+        out.append((child, child.resolve().is_relative_to(root)))
+    return out
+
+
 def discover_runs(runs_dir: str | Path) -> list[RunEntry]:
     """Every run directory under ``runs_dir``, newest first, readable or not.
 
-    Hidden folders (such as the embedding cache ``.cache``) and plain files are skipped.
-    ``runs_dir`` may also be a single run directory (one that holds report.json).
+    Hidden folders (such as the embedding cache ``.cache``) and plain files are skipped,
+    and so are dry-run folders (plan.json, no report). The runs of a comparison folder
+    (one holding comparison.json) are listed as ``<comparison-id>/<run folder>``.
+    ``runs_dir`` may also be a single run directory (one that holds report.json) or a
+    single comparison folder.
 
     Parameters
     ----------
@@ -168,22 +207,83 @@ def discover_runs(runs_dir: str | Path) -> list[RunEntry]:
     if (root / REPORT_NAME).is_file():
         return [read_run(root)]
     entries: list[RunEntry] = []
-    for child in sorted(root.iterdir()):
-        if child.name.startswith(".") or not child.is_dir():
-            continue
-        if not child.resolve().is_relative_to(root):
+    tops = [(root, True)] if _is_comparison(root) else _subfolders(root, root)
+    for child, inside in tops:
+        if not inside:
             # A symlinked run folder must not turn the dashboard into a reader of any path.
-            entries.append(
-                RunEntry(
-                    child.name,
-                    child,
-                    "refused",
-                    "the run folder is a link that leads outside the runs directory",
-                )
-            )
-            continue
-        entries.append(read_run(child))
+            entries.append(_refused(child.name, child))
+        elif _holds_runs(child):
+            prefix = "" if child == root else f"{child.name}/"
+            for run, ok in _subfolders(child, root):
+                name = prefix + run.name
+                entries.append(read_run(run, name=name) if ok else _refused(name, run))
+        elif not _is_plan(child):
+            entries.append(read_run(child))
     ok = sorted((e for e in entries if e.ok), key=lambda e: e.sort_key, reverse=True)
     bad = sorted((e for e in entries if not e.ok), key=lambda e: e.name, reverse=True)
     log.debug("found %d readable and %d unreadable runs in %s", len(ok), len(bad), root)
     return ok + bad
+
+
+@dataclass(frozen=True)
+class ComparisonEntry:
+    """One comparison folder and what reading its comparison.json gave.
+
+    Attributes
+    ----------
+    name : str
+        The folder name (the comparison id on disk).
+    path : Path
+        The comparison folder, resolved.
+    message : str
+        Why it could not be read; empty when ``comparison`` is set.
+    comparison : Comparison or None
+        The validated table.
+    """
+
+    name: str
+    path: Path
+    message: str = ""
+    comparison: Comparison | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when comparison.json was read and validated."""
+        return self.comparison is not None
+
+
+def read_comparison(folder: str | Path, *, name: str | None = None) -> ComparisonEntry:
+    """Read one comparison folder's comparison.json (never raises)."""
+    folder = Path(folder).resolve()
+    name = name or folder.name
+    path = folder / COMPARISON_NAME
+    try:
+        size = path.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            return ComparisonEntry(name, folder, f"{COMPARISON_NAME} is too large ({size} bytes)")
+        return ComparisonEntry(name, folder, "", load_comparison(path))
+    except (OSError, UnicodeDecodeError, RecursionError) as exc:
+        return ComparisonEntry(name, folder, f"{COMPARISON_NAME} could not be read: {exc}")
+    except ValueError as exc:  # not JSON, newer schema, or not the comparison schema
+        return ComparisonEntry(name, folder, f"{COMPARISON_NAME}: {_first_lines(str(exc))}")
+
+
+def discover_comparisons(runs_dir: str | Path) -> list[ComparisonEntry]:
+    """Every comparison folder under ``runs_dir`` (or ``runs_dir`` itself), newest first."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    root = root.resolve()
+    if _is_comparison(root):
+        return [read_comparison(root)]
+    found = [
+        read_comparison(child)
+        for child, inside in _subfolders(root, root)
+        if inside and _is_comparison(child)
+    ]
+    ok = sorted(
+        (e for e in found if e.ok),
+        key=lambda e: (e.comparison.created_at if e.comparison else "", e.name),
+        reverse=True,
+    )
+    return ok + sorted((e for e in found if not e.ok), key=lambda e: e.name, reverse=True)

@@ -1,14 +1,39 @@
-"""Compare: two runs side by side with deltas; regressions highlighted."""
+"""Compare: embedders side by side (comparison runs), and two runs with deltas.
+
+The first part shows a comparison run's Table-2-shaped table (rows: checks, columns:
+embedders; "-" greyed where an embedder does not take the modality a check needs) and a
+bar chart per row group. The second part compares any two runs, regressions highlighted.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard._frames import compare_frames, compare_gates, filter_frame, results_frame
-from dashboard._ui import entry_report, get_context, md, show_table
+from audit.compare import Comparison
+from dashboard._frames import (
+    compare_frames,
+    compare_gates,
+    comparison_frame,
+    comparison_kinds,
+    comparison_values,
+    filter_frame,
+    results_frame,
+)
+from dashboard._loader import ComparisonEntry, discover_comparisons
+from dashboard._ui import Context, entry_report, get_context, md, show_table
 
 _COLOURS = {"regression": "background-color: #f8d7da", "improvement": "background-color: #d1e7dd"}
+#: Cell styles by kind: no value is greyed ("-", "n/a") or marked ("error").
+KIND_STYLES = {
+    "value": "",
+    "unsupported": "color: #9e9e9e; background-color: #f0f0f0",
+    "not-run": "color: #9e9e9e; font-style: italic",
+    "error": "color: #b00020; background-color: #fdecea",
+}
 
 
 def _highlight(df: pd.DataFrame) -> pd.io.formats.style.Styler:
@@ -18,6 +43,110 @@ def _highlight(df: pd.DataFrame) -> pd.io.formats.style.Styler:
     return df.style.apply(row_style, axis=1).format(precision=4, na_rep="")
 
 
+def _kind_styler(df: pd.DataFrame, kinds: pd.DataFrame) -> pd.io.formats.style.Styler:
+    def styles(_: pd.DataFrame) -> pd.DataFrame:
+        out = kinds.map(lambda k: KIND_STYLES.get(str(k), ""))
+        out[["group", "check"]] = ""
+        return out
+
+    return df.style.apply(styles, axis=None)
+
+
+def _bars(data: pd.DataFrame, *, shared_axis: bool) -> alt.Chart | alt.FacetChart:
+    """Grouped bars: one bar per embedder and check (own x axis per check for usage)."""
+    tooltip = ["check", "embedder", "text"]
+    if not shared_axis:  # usage counters have different units: one panel each
+        return (
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("value:Q", title=None),
+                y=alt.Y("embedder:N", title=None),
+                color=alt.Color("embedder:N", legend=None),
+                tooltip=tooltip,
+            )
+            .properties(height=22 * data["embedder"].nunique())
+            .facet(row=alt.Row("check:N", title=None, header=alt.Header(labelAngle=0)))
+            .resolve_scale(x="independent")
+        )
+    checks = list(dict.fromkeys(data["check"]))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("check:N", sort=checks, title=None, axis=alt.Axis(labelLimit=360)),
+            yOffset=alt.YOffset("embedder:N"),
+            x=alt.X("value:Q", title=None),
+            color=alt.Color("embedder:N", title="embedder"),
+            tooltip=tooltip,
+        )
+        .properties(height=max(80, 14 * len(data) + 20 * len(checks)))
+    )
+
+
+def _comparison_runs(comp: Comparison, entry: ComparisonEntry, ctx: Context) -> None:
+    """The columns' runs, with links that open each one on the Overview page."""
+    readable = {e.name for e in ctx.readable}
+    nested = entry.path != ctx.runs_dir.resolve()  # the runs dir may be the comparison itself
+    rows, links = [], []
+    for e in comp.embedders:
+        folder = Path(e.path).parts[0] if e.path else None
+        name = f"{entry.name}/{folder}" if folder and nested else folder
+        rows.append(
+            {
+                "column": e.label,
+                "spec": e.spec,
+                "model": e.name,
+                "modalities": ", ".join(e.modalities),
+                "dim": e.dim,
+                "status": e.status,
+                "run": name or "-",
+                "error": e.error or "",
+            }
+        )
+        if name in readable:
+            links.append((e.label, name))
+    show_table(pd.DataFrame(rows), key=f"comparison-runs-{entry.name}")
+    for label, name in links:
+        st.page_link(
+            "views/overview.py",
+            label=f"Open {label} ({name})",
+            icon=":material/open_in_new:",
+            query_params={"run": name},
+        )
+
+
+def _embedder_comparison(ctx: Context, found: list[ComparisonEntry]) -> None:
+    """Pick a comparison run; its table with greyed gaps, its runs, a chart per group."""
+    st.header("Embedders side by side")
+    for bad in (e for e in found if not e.ok):
+        st.warning(f"Comparison {md(bad.name)}: {md(bad.message)}")
+    readable = {e.name: e for e in found if e.ok}
+    if not readable:
+        return
+    name = st.selectbox("Comparison run", list(readable), key="comparison-run")
+    entry = readable[name]
+    comp = entry.comparison
+    assert comp is not None  # readable entries carry their table
+    st.caption(
+        f"{md(comp.comparison_id)} · suites {md(', '.join(comp.suites))} · "
+        f"{len(comp.embedders)} embedders · {md(comp.created_at)}"
+    )
+    table = comparison_frame(comp)
+    show_table(table, key=f"comparison-{name}", styler=_kind_styler(table, comparison_kinds(comp)))
+    for note in comp.notes:
+        st.caption(md(note))
+    st.subheader("Runs")
+    _comparison_runs(comp, entry, ctx)
+    st.subheader("Charts")
+    for group in dict.fromkeys(r.group for r in comp.rows):
+        data = comparison_values(comp, group)
+        if data.empty:
+            continue
+        st.markdown(f"**{md(group)}**" + (" (%)" if "RETRIEVAL" in group else ""))
+        st.altair_chart(_bars(data, shared_axis=group != "USAGE"), width="stretch")
+
+
 def render() -> None:
     """The Compare page."""
     st.title("Compare runs")
@@ -25,6 +154,15 @@ def render() -> None:
     if ctx is None:
         st.error("Open the dashboard through dashboard/app.py (`audit dashboard`).")
         return
+    found = discover_comparisons(ctx.runs_dir)
+    if found:
+        _embedder_comparison(ctx, found)
+        st.header("Two runs")
+    _two_runs(ctx)
+
+
+def _two_runs(ctx: Context) -> None:
+    """Two runs side by side with deltas."""
     readable = ctx.readable
     if len(readable) < 2:
         st.info(
