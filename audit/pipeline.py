@@ -120,9 +120,15 @@ def build_pipeline(
 
         policy = default_policy() if str(safety_policy) == "default" else load_policy(safety_policy)
         concepts = policy.checkers.get("concepts", {})
-        share = spec == "local" and concepts.get("embedder", "local") == "local"
+        concept_spec = str(concepts.get("embedder", "local"))
+        concept_embedder: Embedder | None = base if spec == "local" == concept_spec else None
+        if dry_run and concept_embedder is None and concept_spec != "local":
+            # A hosted concept embedder would send real requests during a dry run.
+            from audit.usage import PlanningEmbedder
+
+            concept_embedder = PlanningEmbedder(create_embedder(concept_spec))
         log_path = run_dir / "safety" / "decisions.jsonl" if run_dir is not None else None
-        safety = build_filter(policy, log_path=log_path, concept_embedder=base if share else None)
+        safety = build_filter(policy, log_path=log_path, concept_embedder=concept_embedder)
         variants = {name: SafeEmbedder(emb, safety) for name, emb in variants.items()}
     return Pipeline(base=base, variants=variants)
 
