@@ -196,48 +196,6 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _cmd_list(args: argparse.Namespace) -> int:
-    if args.what == "probes":
-        from audit.suites.bias import list_probes  # no torch/faiss import
-
-        for name, description in list_probes():
-            print(f"{name:36s} {description}")
-        return EXIT_OK
-    if args.what == "suites":
-        from audit.suites import SUITES
-
-        for name in SUITES.names():
-            print(f"{name:12s} {SUITES.get(name).description}")
-    else:
-        from audit.embedders import EMBEDDERS
-        from audit.embedders._availability import availability
-
-        for name in EMBEDDERS.names():
-            entry = EMBEDDERS.get(name)
-            spec = f"{name}:<arg>" if entry.needs_arg else name
-            ok, why = availability(name)
-            print(f"{spec:16s} {entry.description}")
-            for line in _embedder_capabilities(name):
-                print(f"{'':16s}   {line}")
-            print(f"{'':16s}   {'available' if ok else 'unavailable'} here: {why}")
-    return EXIT_OK
-
-
-def _embedder_capabilities(name: str) -> list[str]:
-    """Modalities and sizes per backend, from the backends' own tables (no model loads)."""
-    if name == "local":
-        return ["modalities: text, image, document, video, audio; dims: 384 (no MRL)"]
-    if name == "bedrock":
-        from audit.embedders._bedrock_models import MODELS
-
-        return [
-            f"{model_id}: {', '.join(sorted(spec.modalities))}; dims: "
-            f"{'/'.join(str(d) for d in spec.dims)}"
-            for model_id, spec in MODELS.items()
-        ]
-    return ["modalities and dims: depend on the model"]
-
-
 def _run_config(args: argparse.Namespace):
     """The run configuration and the embedder specs (two or more: a comparison run)."""
     from audit.config import ConfigError, RunConfig, load_config_file
@@ -558,6 +516,12 @@ def _plan(config, specs: list[str], prices) -> int:
         print(f"audit: error: planning failed for {', '.join(bad)}", file=sys.stderr)
         return EXIT_RUN_FAILED
     return EXIT_OK
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from audit._cli_list import cmd_list
+
+    return cmd_list(args.what)
 
 
 def _cmd_gate(args: argparse.Namespace) -> int:
