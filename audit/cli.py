@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -222,6 +223,15 @@ def _run_config(args: argparse.Namespace):
     if not isinstance(seed, int):
         raise ConfigError(f"seed must be an integer, got {seed!r}")
     specs = _embedder_specs(args.embedder, file)
+    engine = str(args.engine or file.get("engine", "inprocess"))
+    engine_options = _engine_options(args, engine, dict(file.get("engine_options", {})))
+    if (
+        engine == "ray"
+        and "shard_dir" not in engine_options
+        and not os.environ.get("AUDIT_SHARD_DIR")
+    ):
+        # Shards live beside the run's embedding cache (both are resumable state).
+        engine_options["shard_dir"] = str(out / ".cache" / "shards")
     config = RunConfig(
         suites=suites,
         embedder=specs[0],
@@ -233,8 +243,8 @@ def _run_config(args: argparse.Namespace):
         suite_options=dict(file.get("suite", {})),
         debias=_debias_path(args.debias or file.get("debias")),
         safety_policy=_safety_policy(args.safety_policy or file.get("safety_policy")),
-        engine=args.engine or file.get("engine", "inprocess"),
-        engine_options=_engine_options(args),
+        engine=engine,
+        engine_options=engine_options,
         dry_run=bool(args.dry_run),
     )
     return config, specs
@@ -258,18 +268,29 @@ def _embedder_specs(given: list[str] | None, file: dict) -> list[str]:
     return specs
 
 
-def _engine_options(args: argparse.Namespace) -> dict[str, object]:
+def _engine_options(
+    args: argparse.Namespace, engine: str, opts: dict[str, object]
+) -> dict[str, object]:
+    """The config file's ``[engine_options]`` overridden by flags, validated up front."""
     from audit.config import ConfigError
 
-    opts: dict[str, object] = {}
+    if engine not in ("inprocess", "ray"):
+        raise ConfigError(f"engine must be 'inprocess' or 'ray', got {engine!r}")
     if args.ray_address is not None:
         opts["address"] = args.ray_address
     if args.shard_size is not None:
         if args.shard_size < 1:
             raise ConfigError(f"--shard-size must be >= 1, got {args.shard_size}")
         opts["shard_size"] = args.shard_size
-    if opts and (args.engine or "inprocess") != "ray":
-        raise ConfigError("--ray-address and --shard-size need --engine ray")
+    if opts and engine != "ray":
+        raise ConfigError("--ray-address, --shard-size and [engine_options] need engine ray")
+    if opts:
+        from audit.engines._options import RayOptions  # validates without importing Ray
+
+        try:
+            RayOptions.parse(opts)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
     return opts
 
 

@@ -84,7 +84,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 
     Known top-level keys: ``embedder`` (one spec) or ``embedders`` (a list: a comparison
     run), ``out``, ``cache``, ``debias``, ``safety_policy``, ``quick``, ``seed``,
-    ``engine``, ``[suite.NAME]`` tables of per-suite options.
+    ``engine``, ``[engine_options]`` (Ray: address, shard_size, shard_dir, num_actors,
+    num_gpus, num_cpus), ``[suite.NAME]`` tables of per-suite options.
     """
     path = Path(path)
     try:
@@ -104,10 +105,13 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         "seed",
         "suite",
         "engine",
+        "engine_options",
     }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    if "engine_options" in data and not isinstance(data["engine_options"], dict):
+        raise ConfigError(f"{path}: engine_options must be a table ([engine_options])")
     if "suite" in data and not isinstance(data["suite"], dict):
         raise ConfigError(f"{path}: [suite] must be a table of [suite.NAME] tables")
     if "embedder" in data and "embedders" in data:

@@ -160,5 +160,8 @@ def wrappers_info(composed: Embedder) -> Wrappers:
             info["cache"] = {"path": str(emb.store.path), "hits": emb.hits, "misses": emb.misses}
         elif hasattr(emb, "wrapper_info"):
             info.update(emb.wrapper_info())
+        # Looked up on the class: wrappers delegate unknown attributes to their base.
+        if callable(getattr(type(emb), "engine_info", None)):
+            info["engine"] = emb.engine_info()
         emb = emb.__dict__.get("base")
     return Wrappers(**info)

@@ -45,6 +45,7 @@ class Wrappers(_Strict):
     safety: dict[str, Any] | None = None
     projection: dict[str, Any] | None = None
     cache: dict[str, Any] | None = None
+    engine: dict[str, Any] | None = None  # --engine ray: shards computed/reused, actors
 
 
 class Result(_Strict):

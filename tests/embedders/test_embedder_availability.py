@@ -66,6 +66,20 @@ def test_hub_backends_and_unknown_names():
         availability("nope")
 
 
+def test_a_plugin_backend_is_listed_without_a_check(monkeypatch):
+    from audit.embedders import EMBEDDERS, EmbedderEntry
+    from audit.registry import Registry
+
+    registry: Registry[EmbedderEntry] = Registry("embedder")
+    for name in EMBEDDERS.names():
+        registry.register(name, EMBEDDERS.get(name))
+    registry.register("plugin", EmbedderEntry("somewhere:make", "a third-party backend"))
+    monkeypatch.setattr("audit.embedders.EMBEDDERS", registry)
+    assert availability("plugin") == (True, "no availability check for this backend")
+    with pytest.raises(ValueError, match="unknown embedder backend 'nope'"):
+        availability("nope")
+
+
 def _no_google(monkeypatch, tmp_path) -> None:
     for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS"):
         monkeypatch.delenv(var, raising=False)
