@@ -15,14 +15,18 @@ from audit.retrieval._metrics import (
     recall_at_k,
 )
 from audit.retrieval._run import run_from_search
-from audit.retrieval._search import ENGINES, SearchResult, recall_vs_exact, search
+from audit.retrieval._search import ENGINES, SearchIndex, SearchResult, recall_vs_exact, search
+from audit.retrieval._stream import StreamedEvaluation, evaluate_chunked
 
 __all__ = [
     "DEFAULT_METRICS",
     "ENGINES",
     "RetrievalScores",
+    "SearchIndex",
     "SearchResult",
+    "StreamedEvaluation",
     "evaluate",
+    "evaluate_chunked",
     "hit_at_k",
     "mrr_at_k",
     "ndcg_at_k",

@@ -357,6 +357,7 @@ def exact_topk(
     tie_rank: np.ndarray | None,
     query_block: int,
     corpus_block: int,
+    c_max_norm: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact inner-product top-k of every query, ties broken by ``tie_rank``.
 
@@ -371,6 +372,9 @@ def exact_topk(
         ``range(n)``); None means the row index.
     query_block, corpus_block : int
         Block sizes; the score block holds ``query_block * corpus_block`` float32.
+    c_max_norm : float, optional
+        :func:`max_row_norm` of ``corpus`` when the caller has it (a prepared index
+        searched many times); computed here otherwise.
 
     Returns
     -------
@@ -379,7 +383,8 @@ def exact_topk(
     """
     n_q = queries.shape[0]
     keys = np.empty((n_q, k), dtype=np.int64)
-    c_max_norm = max_row_norm(corpus)
+    if c_max_norm is None:
+        c_max_norm = max_row_norm(corpus)
     block = max(corpus_block, k)
     ties = _Ties(tie_rank)
     workers = _n_threads()

@@ -32,6 +32,7 @@ def flat_topk(
     k: int,
     chunk_size: int,
     tie_rank: np.ndarray | None,
+    c_max: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top k through FAISS's flat inner-product kernel, with enough over-fetch.
 
@@ -40,7 +41,8 @@ def flat_topk(
     while its ``k'``-th score is still within the error margin of its k-th score (an
     item left out could then still belong to the exact top k). Candidates are then
     re-scored exactly and ordered by the tie-break. Zero queries are left to the
-    caller (every item ties at 0).
+    caller (every item ties at 0). ``c_max``: the corpus's largest row norm when the
+    caller has it (:func:`max_row_norm`; computed here otherwise).
 
     Returns
     -------
@@ -50,7 +52,8 @@ def flat_topk(
     faiss = _faiss()
     n_q, dim = queries.shape
     n = corpus.shape[0]
-    c_max = max_row_norm(corpus)
+    if c_max is None:
+        c_max = max_row_norm(corpus)
     indices = np.full((n_q, k), -1, dtype=np.int64)
     scores = np.full((n_q, k), -np.inf, dtype=np.float32)
     for i0 in range(0, n_q, chunk_size):
@@ -94,39 +97,34 @@ def default_nprobe(nlist: int) -> int:
     return min(nlist, max(8, nlist // 16))
 
 
-def ivf_candidates(
-    queries: np.ndarray,
-    corpus: np.ndarray,
-    k: int,
-    *,
-    nlist: int,
-    nprobe: int,
-    seed: int,
-) -> np.ndarray:
-    """Top-k candidates from a FAISS IndexIVFFlat (inner product), ``-1`` padded."""
+def build_ivf(
+    corpus: np.ndarray, *, nlist: int, nprobe: int, train_size: int | None, seed: int
+) -> Any:
+    """A FAISS IndexIVFFlat (inner product) over ``corpus``.
+
+    k-means is trained on ``train_size`` rows drawn with ``seed`` (all rows when None;
+    FAISS then keeps at most 256 per list), so the build is reproducible.
+    """
     faiss = _faiss()
-    dim = corpus.shape[1]
+    n, dim = corpus.shape
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     index.cp.seed = seed
     index.cp.min_points_per_centroid = 1  # small corpora: no FAISS warning spam
-    index.train(corpus)
+    train = corpus
+    if train_size is not None and train_size < n:
+        rows = np.sort(np.random.default_rng(seed).choice(n, size=train_size, replace=False))
+        train = corpus[rows]
+        # Sampled already: FAISS must not subsample again with its own rule.
+        index.cp.max_points_per_centroid = max(1, -(-train_size // nlist))
+    index.train(train)
     index.add(corpus)
     index.nprobe = nprobe
-    _, idx = index.search(queries, k)
-    return idx.astype(np.int64, copy=False)
+    return index
 
 
-def hnsw_candidates(
-    queries: np.ndarray,
-    corpus: np.ndarray,
-    k: int,
-    *,
-    m: int,
-    ef_construction: int,
-    ef_search: int,
-) -> np.ndarray:
-    """Top-k candidates from a FAISS IndexHNSWFlat (inner product), ``-1`` padded.
+def build_hnsw(corpus: np.ndarray, *, m: int, ef_construction: int) -> Any:
+    """A FAISS IndexHNSWFlat (inner product) over ``corpus``.
 
     FAISS builds the graph with several threads, so the graph (and with it the
     approximate candidates) can differ slightly between runs; the reported recall
@@ -136,6 +134,25 @@ def hnsw_candidates(
     index = faiss.IndexHNSWFlat(corpus.shape[1], m, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = ef_construction
     index.add(corpus)
-    index.hnsw.efSearch = max(ef_search, k)
+    return index
+
+
+def index_candidates(index: Any, queries: np.ndarray, k: int) -> np.ndarray:
+    """Top-k candidates of a built IVF or HNSW index, ``-1`` padded, int64."""
     _, idx = index.search(queries, k)
     return idx.astype(np.int64, copy=False)
+
+
+def index_bytes(index: Any) -> int:
+    """Bytes an IVF-flat or HNSW-flat index holds (vectors, ids, lists, graph links).
+
+    Counted from the index's own arrays, without serialising it (which would need a
+    second copy of a large index).
+    """
+    faiss = _faiss()
+    if isinstance(index, faiss.IndexIVFFlat):
+        # Each stored vector: its float32 code plus an int64 id; plus the centroids.
+        return int(index.ntotal * (index.code_size + 8) + index.nlist * index.d * 4)
+    hnsw = index.hnsw
+    links = hnsw.neighbors.size() * 4 + hnsw.offsets.size() * 8 + hnsw.levels.size() * 4
+    return int(index.ntotal * index.d * 4 + links)

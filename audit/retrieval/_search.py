@@ -8,178 +8,298 @@ the sort order of ``corpus_ids`` when given, else the row index. Exact engines
 ("exact", "faiss-flat") return the same top k for any chunk size or thread count;
 approximate engines ("faiss-ivf", "faiss-hnsw") also report their recall@k against
 the exact top k of the same queries.
+
+:class:`SearchIndex` prepares a corpus once (validation, tie ranks, the FAISS index of
+an approximate engine) for many searches, e.g. query chunk by query chunk;
+:func:`search` is a one-off search through it.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from audit.retrieval import _faiss
-from audit.retrieval._exact import exact_topk, rerank_candidates
+from audit.retrieval._exact import exact_topk, max_row_norm, rerank_candidates
+from audit.retrieval._result import (
+    APPROXIMATE,
+    ENGINES,
+    SearchResult,
+    as_matrix,
+    check_engine,
+    positive_int,
+    recall_rows,
+    recall_vs_exact,
+    tie_ranks,
+)
 
 logger = logging.getLogger(__name__)
 
-ENGINES: tuple[str, ...] = ("exact", "faiss-flat", "faiss-ivf", "faiss-hnsw")
-_APPROXIMATE = frozenset({"faiss-ivf", "faiss-hnsw"})
+__all__ = ["ENGINES", "SearchIndex", "SearchResult", "recall_vs_exact", "search", "tie_ranks"]
+
 _DEFAULT_CHUNK = 2048
 # Score block of the exact engine: chunk_size x corpus block float32 values (128 MiB).
 _SCORE_BLOCK_ELEMS = 1 << 25
-_FINITE_CHECK_ROWS = 65536
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    """Top-k neighbours of each query.
+class SearchIndex:
+    """A corpus prepared once for repeated top-k searches with one engine.
+
+    Parameters
+    ----------
+    corpus : array-like of shape (n_corpus, dim)
+        Corpus vectors (converted to float32; NaN/inf rejected). Kept, and not copied
+        when already C-contiguous float32 (do not modify it while the index is in
+        use): every engine re-scores its candidates exactly from them.
+    corpus_ids : sequence, optional
+        Unique, comparable id per corpus row; equal scores are ordered by id
+        ascending (by row index without ids).
+    engine : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"}
+        See :func:`search`. The IVF and HNSW indexes are built here.
+    nlist, nprobe : int, optional
+        IVF lists (default about 4 sqrt(n)) and lists probed (default nlist/16, at
+        least 8).
+    train_size : int, optional
+        IVF: rows the k-means is trained on (drawn with ``seed``; default all rows,
+        at most 256 per list).
+    hnsw_m, ef_construction, ef_search : int
+        HNSW graph degree, build and search beam widths.
+    seed : int
+        Seed of the IVF training sample, its k-means and recall samples.
 
     Attributes
     ----------
-    indices : ndarray of int64, shape (n_queries, k)
-        Corpus row indices, best first; ``-1`` where an approximate engine found
-        fewer than k items.
-    scores : ndarray of float32, shape (n_queries, k)
-        Inner products (float64 evaluation rounded to float32); ``-inf`` where
-        ``indices`` is -1.
     engine : str
-        Engine that produced the candidates.
-    k : int
-        Neighbours requested per query.
-    recall : float or None
-        Approximate engines: recall@k against the exact top k (see
-        :func:`recall_vs_exact`); None for exact engines.
-    recall_queries : int or None
-        Number of queries ``recall`` was measured on.
+    n, dim : int
+        Corpus rows and dimension.
     params : dict
-        Engine parameters actually used (block sizes, nlist, nprobe, ...).
+        Build parameters actually used.
+    build_seconds : float
+        Wall time of the FAISS index build (0 for the exact engines).
+    index_bytes : int
+        Bytes of the FAISS index (0 for the exact engines, which search the corpus
+        array itself); the float32 corpus (``n * dim * 4``) is held in addition.
     """
 
-    indices: np.ndarray
-    scores: np.ndarray
-    engine: str
-    k: int
-    recall: float | None = None
-    recall_queries: int | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    def __init__(
+        self,
+        corpus: Any,
+        *,
+        corpus_ids: Sequence[Any] | np.ndarray | None = None,
+        engine: str = "faiss-flat",
+        nlist: int | None = None,
+        nprobe: int | None = None,
+        train_size: int | None = None,
+        hnsw_m: int = 32,
+        ef_construction: int = 200,
+        ef_search: int = 128,
+        seed: int = 0,
+    ) -> None:
+        engine = check_engine(engine)
+        c = as_matrix(corpus, "corpus")
+        _check_rows(c)
+        rank = None if corpus_ids is None else tie_ranks(corpus_ids, c.shape[0])
+        build = {
+            "nlist": nlist,
+            "nprobe": nprobe,
+            "train_size": train_size,
+            "hnsw_m": hnsw_m,
+            "ef_construction": ef_construction,
+            "ef_search": ef_search,
+        }
+        self._setup(c, rank, engine, build, seed)
 
-    @property
-    def exact(self) -> bool:
-        """Whether the engine is exact (no recall to report)."""
-        return self.engine not in _APPROXIMATE
+    @classmethod
+    def _trusted(
+        cls, c: np.ndarray, rank: np.ndarray | None, engine: str, build: dict[str, Any], seed: int
+    ) -> SearchIndex:
+        """An index over an already validated corpus (no second pass over the data)."""
+        self = cls.__new__(cls)
+        self._setup(c, rank, engine, build, seed)
+        return self
 
-
-def _as_matrix(x: Any, name: str) -> np.ndarray:
-    """Validate a (n, dim) real matrix and return it as C-contiguous float32."""
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (n, dim), got shape {arr.shape}")
-    if arr.shape[1] == 0:
-        raise ValueError(f"{name} has dimension 0")
-    if arr.dtype != np.float32:
-        logger.debug("%s: converting %s to float32", name, arr.dtype)
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    for start in range(0, arr.shape[0], _FINITE_CHECK_ROWS):
-        ok = np.isfinite(arr[start : start + _FINITE_CHECK_ROWS]).all(axis=1)
-        if not ok.all():
-            row = start + int(np.argmin(ok))
-            raise ValueError(f"{name} row {row} contains NaN or infinite values")
-    return arr
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
-def tie_ranks(corpus_ids: Sequence[Any] | np.ndarray, n: int) -> np.ndarray:
-    """Position of each corpus row in the ascending sort order of its id.
-
-    Parameters
-    ----------
-    corpus_ids : sequence or ndarray
-        One unique, mutually comparable id per corpus row (str or int).
-    n : int
-        Number of corpus rows.
-
-    Returns
-    -------
-    ndarray of int64, shape (n,)
-        A permutation of ``range(n)``.
-    """
-    if not isinstance(corpus_ids, np.ndarray) and len({isinstance(i, str) for i in corpus_ids}) > 1:
-        # numpy would silently turn the numbers into strings ("1" == 1).
-        raise TypeError("corpus_ids mix strings and non-strings; use one type")
-    ids = np.asarray(corpus_ids)
-    if ids.ndim != 1 or ids.shape[0] != n:
-        raise ValueError(
-            f"corpus_ids must be 1-D with one id per corpus row ({n}), got shape {ids.shape}"
+    def _setup(
+        self, c: np.ndarray, rank: np.ndarray | None, engine: str, build: dict[str, Any], seed: int
+    ) -> None:
+        self.engine = engine
+        self._c = c
+        self._rank = rank
+        self._seed = int(seed)
+        self.n, self.dim = c.shape
+        self.params: dict[str, Any] = {}
+        self.build_seconds = 0.0
+        self.index_bytes = 0
+        self._index: Any = None
+        self._c_max: float | None = None
+        if engine not in APPROXIMATE:
+            return
+        start = time.perf_counter()
+        if engine == "faiss-ivf":
+            nlist = build.get("nlist")
+            nlist = _faiss.default_nlist(self.n) if nlist is None else positive_int(nlist, "nlist")
+            if nlist > self.n:
+                raise ValueError(f"nlist={nlist} exceeds the corpus size {self.n}")
+            nprobe = build.get("nprobe")
+            nprobe = (
+                _faiss.default_nprobe(nlist) if nprobe is None else positive_int(nprobe, "nprobe")
+            )
+            train = build.get("train_size")
+            if train is not None:
+                train = positive_int(train, "train_size")
+                if train < nlist:
+                    raise ValueError(f"train_size={train} is below nlist={nlist}")
+            self.params.update(nlist=nlist, nprobe=nprobe)
+            if train is not None and train < self.n:
+                self.params["train_size"] = train
+            self._index = _faiss.build_ivf(
+                c, nlist=nlist, nprobe=nprobe, train_size=train, seed=self._seed
+            )
+        else:
+            self.params.update(
+                hnsw_m=positive_int(build.get("hnsw_m", 32), "hnsw_m"),
+                ef_construction=positive_int(build.get("ef_construction", 200), "ef_construction"),
+            )
+            self._ef_search = positive_int(build.get("ef_search", 128), "ef_search")
+            self._index = _faiss.build_hnsw(
+                c, m=self.params["hnsw_m"], ef_construction=self.params["ef_construction"]
+            )
+        self.build_seconds = time.perf_counter() - start
+        self.index_bytes = _faiss.index_bytes(self._index)
+        logger.info(
+            "%s: built over %d rows in %.2f s (%.0f MiB)",
+            engine,
+            self.n,
+            self.build_seconds,
+            self.index_bytes / 2**20,
         )
-    try:
-        order = np.argsort(ids, kind="stable")
-    except TypeError as exc:
-        raise TypeError(
-            f"corpus_ids must be mutually comparable (all str or all int): {exc}"
-        ) from exc
-    sorted_ids = ids[order]
-    dup = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
-    if dup.size:
-        raise ValueError(f"corpus_ids must be unique; {sorted_ids[dup[0]].item()!r} repeats")
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n, dtype=np.int64)
-    return rank
 
+    def tune(self, *, nprobe: int | None = None, ef_search: int | None = None) -> None:
+        """Change the search-time knob of an approximate index without rebuilding it.
 
-def recall_vs_exact(approx: SearchResult, exact: SearchResult) -> float:
-    """Recall@k of an approximate result against the exact one on the same queries.
+        Parameters
+        ----------
+        nprobe : int, optional
+            IVF lists probed per query.
+        ef_search : int, optional
+            HNSW search beam width (raised to the candidates fetched when smaller).
+        """
+        if nprobe is not None:
+            if self.engine != "faiss-ivf":
+                raise ValueError(f"nprobe applies to faiss-ivf, not {self.engine}")
+            nprobe = positive_int(nprobe, "nprobe")
+            self.params["nprobe"] = nprobe
+            self._index.nprobe = nprobe
+        if ef_search is not None:
+            if self.engine != "faiss-hnsw":
+                raise ValueError(f"ef_search applies to faiss-hnsw, not {self.engine}")
+            self._ef_search = positive_int(ef_search, "ef_search")
 
-    Mean over queries of ``|approx_q ∩ exact_q| / |exact_q|``, ``-1`` slots being
-    misses. With ties at the k-th score the exact set is the one the tie-break picks.
+    def _max_norm(self) -> float:
+        """The corpus's largest row norm (the exact engines' error bound), computed once."""
+        if self._c_max is None:
+            self._c_max = max_row_norm(self._c)
+        return self._c_max
 
-    Parameters
-    ----------
-    approx, exact : SearchResult
-        Results for the same queries and the same k.
+    def search(
+        self,
+        queries: Any,
+        k: int,
+        *,
+        chunk_size: int | None = None,
+        recall_sample: int | None = None,
+        recall_cutoffs: Sequence[int] = (),
+        measure_recall: bool = True,
+    ) -> SearchResult:
+        """Top-k of each query; see :func:`search` for the parameters.
 
-    Returns
-    -------
-    float
-        In [0, 1].
-    """
-    if approx.indices.shape != exact.indices.shape:
-        raise ValueError(
-            f"results differ in shape: approx {approx.indices.shape} vs exact {exact.indices.shape}"
+        ``measure_recall=False`` skips the exact search that measures an approximate
+        engine's recall (``recall`` is then None): for callers that measure it
+        themselves, e.g. once against a shared exact result.
+
+        Returns
+        -------
+        SearchResult
+        """
+        q = as_matrix(queries, "queries")
+        if q.shape[1] != self.dim:
+            raise ValueError(
+                f"queries have dimension {q.shape[1]} but corpus has dimension {self.dim}"
+            )
+        k = positive_int(k, "k")
+        if k > self.n:
+            raise ValueError(f"k={k} exceeds the corpus size {self.n}")
+        chunk = _DEFAULT_CHUNK if chunk_size is None else positive_int(chunk_size, "chunk_size")
+        if recall_sample is not None:
+            positive_int(recall_sample, "recall_sample")
+        return self._search(q, k, chunk, recall_sample, recall_cutoffs, measure_recall)
+
+    def _search(
+        self,
+        q: np.ndarray,
+        k: int,
+        chunk: int,
+        recall_sample: int | None,
+        recall_cutoffs: Sequence[int],
+        measure_recall: bool,
+    ) -> SearchResult:
+        c, rank, engine = self._c, self._rank, self.engine
+        params: dict[str, Any] = {"chunk_size": chunk, **self.params}
+        if q.shape[0] == 0:
+            return _empty_result(k, engine, params)
+        if engine == "exact":
+            corpus_block = max(k, _SCORE_BLOCK_ELEMS // chunk)
+            params["corpus_block"] = corpus_block
+            idx, scores = exact_topk(
+                q,
+                c,
+                k,
+                tie_rank=rank,
+                query_block=chunk,
+                corpus_block=corpus_block,
+                c_max_norm=self._max_norm(),
+            )
+            return SearchResult(idx, scores, engine, k, params=params)
+        if engine == "faiss-flat":
+            idx, scores = _faiss.flat_topk(q, c, k, chunk, rank, self._max_norm())
+            _answer_zero_queries(q, k, rank, idx, scores)
+            return SearchResult(idx, scores, engine, k, params=params)
+        # Approximate engines: over-fetch, re-score exactly, keep the top k. This sorts
+        # ties like the exact engines and recovers neighbours the index ranked k+1..k'.
+        fetch = min(self.n, k + max(k, 8))
+        params["fetch"] = fetch
+        if engine == "faiss-hnsw":
+            params["ef_search"] = max(fetch, self._ef_search)
+            self._index.hnsw.efSearch = params["ef_search"]
+        idx = np.empty((q.shape[0], k), dtype=np.int64)
+        scores = np.empty((q.shape[0], k), dtype=np.float32)
+        for i0 in range(0, q.shape[0], chunk):
+            qc = q[i0 : i0 + chunk]
+            cand = _faiss.index_candidates(self._index, qc, fetch)
+            idx[i0 : i0 + chunk], scores[i0 : i0 + chunk] = rerank_candidates(qc, c, cand, k, rank)
+        _answer_zero_queries(q, k, rank, idx, scores)
+        if not measure_recall:
+            return SearchResult(idx, scores, engine, k, None, None, params)
+        cuts = sorted({k, *(int(x) for x in recall_cutoffs if 1 <= int(x) <= k)})
+        at, n_recall = _measure_recall(
+            q, c, k, idx, rank, chunk, recall_sample, self._seed, cuts, self._max_norm()
         )
-    return _recall(approx.indices, exact.indices)
+        logger.info("%s: recall@%d vs exact = %.4f on %d queries", engine, k, at[k], n_recall)
+        return SearchResult(idx, scores, engine, k, at[k], n_recall, params, at)
 
 
-def _recall(approx: np.ndarray, exact: np.ndarray) -> float:
-    n_q = exact.shape[0]
-    if n_q == 0:
-        raise ValueError("recall needs at least one query")
-    # Offset each query's ids so that one isin over flat arrays compares row by row.
-    span = int(max(approx.max(initial=0), exact.max(initial=0))) + 2
-    offset = (np.arange(n_q, dtype=np.int64) * span)[:, None]
-    hits = np.isin(approx + offset, exact + offset) & (approx >= 0)
-    relevant = (exact >= 0).sum(axis=1)
-    per_query = hits.sum(axis=1) / np.maximum(relevant, 1)
-    return float(per_query.mean())
+def _empty_result(k: int, engine: str, params: dict[str, Any]) -> SearchResult:
+    empty = np.empty((0, k), dtype=np.int64), np.empty((0, k), dtype=np.float32)
+    n_recall = None if engine not in APPROXIMATE else 0
+    return SearchResult(*empty, engine, k, None, n_recall, params)
 
 
-def _check_engine(engine: Any) -> str:
-    if engine in ENGINES:
-        return str(engine)
-    close = difflib.get_close_matches(str(engine), ENGINES, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}{hint}")
+def _check_rows(c: np.ndarray) -> None:
+    if c.shape[0] >= 2**31:
+        raise ValueError(f"corpus has {c.shape[0]} rows; at most 2**31 - 1 are supported")
 
 
 def search(
@@ -192,10 +312,12 @@ def search(
     engine: str = "exact",
     nlist: int | None = None,
     nprobe: int | None = None,
+    train_size: int | None = None,
     hnsw_m: int = 32,
     ef_construction: int = 200,
     ef_search: int = 128,
     recall_sample: int | None = None,
+    recall_cutoffs: Sequence[int] = (),
     seed: int = 0,
 ) -> SearchResult:
     """Top-k inner-product search with ties broken by corpus id.
@@ -216,93 +338,59 @@ def search(
         ``2**25`` float32 (128 MiB) plus a boolean mask of the same shape.
     engine : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"}
         "exact": blocked BLAS with a running threshold (numpy only). "faiss-flat":
-        FAISS's exact kernel with over-fetch. "faiss-ivf" / "faiss-hnsw":
-        approximate; they fetch ``k' = k + max(k, 8)`` candidates from the index,
-        re-score them exactly and keep the top k; their recall against "exact" is
-        measured and returned.
+        FAISS's exact kernel (IndexFlatIP's) with over-fetch, then the same exact
+        re-scoring and tie-break. "faiss-ivf" / "faiss-hnsw": approximate; they fetch
+        ``k' = k + max(k, 8)`` candidates from the index, re-score them exactly and
+        keep the top k; their recall against "exact" is measured and returned.
     nlist, nprobe : int, optional
         IVF lists (default about 4 sqrt(n)) and lists probed (default nlist/16,
         at least 8).
+    train_size : int, optional
+        IVF k-means training rows (default: all, at most 256 per list).
     hnsw_m, ef_construction, ef_search : int
         HNSW graph degree, build and search beam widths (ef_search is raised to the
         number of candidates fetched when smaller).
     recall_sample : int, optional
         Approximate engines: measure recall on this many randomly chosen queries
         instead of all of them (exact search dominates the cost otherwise).
+    recall_cutoffs : sequence of int
+        Approximate engines: also measure recall@c for these cut-offs ``c <= k``
+        (``SearchResult.recall_at``), from the same exact search.
     seed : int
-        Seed of the recall sample and of the IVF k-means.
+        Seed of the recall sample and of the IVF training sample and k-means.
 
     Returns
     -------
     SearchResult
     """
-    engine = _check_engine(engine)
-    q = _as_matrix(queries, "queries")
-    c = _as_matrix(corpus, "corpus")
+    engine = check_engine(engine)
+    q = as_matrix(queries, "queries")
+    c = as_matrix(corpus, "corpus")
     if q.shape[1] != c.shape[1]:
         raise ValueError(
             f"queries have dimension {q.shape[1]} but corpus has dimension {c.shape[1]}"
         )
-    k = _positive_int(k, "k")
+    k = positive_int(k, "k")
     n = c.shape[0]
     if k > n:
         raise ValueError(f"k={k} exceeds the corpus size {n}")
-    if n >= 2**31:
-        raise ValueError(f"corpus has {n} rows; at most 2**31 - 1 are supported")
-    chunk = _DEFAULT_CHUNK if chunk_size is None else _positive_int(chunk_size, "chunk_size")
+    _check_rows(c)
+    chunk = _DEFAULT_CHUNK if chunk_size is None else positive_int(chunk_size, "chunk_size")
     if recall_sample is not None:
-        _positive_int(recall_sample, "recall_sample")
+        positive_int(recall_sample, "recall_sample")
     rank = None if corpus_ids is None else tie_ranks(corpus_ids, n)
-    params: dict[str, Any] = {"chunk_size": chunk}
+    build = {
+        "nlist": nlist,
+        "nprobe": nprobe,
+        "train_size": train_size,
+        "hnsw_m": hnsw_m,
+        "ef_construction": ef_construction,
+        "ef_search": ef_search,
+    }
     if q.shape[0] == 0:
-        empty = np.empty((0, k), dtype=np.int64), np.empty((0, k), dtype=np.float32)
-        n_recall = None if engine not in _APPROXIMATE else 0
-        return SearchResult(*empty, engine, k, None, n_recall, params)
-    if engine == "exact":
-        corpus_block = max(k, _SCORE_BLOCK_ELEMS // chunk)
-        params["corpus_block"] = corpus_block
-        idx, scores = exact_topk(
-            q, c, k, tie_rank=rank, query_block=chunk, corpus_block=corpus_block
-        )
-        return SearchResult(idx, scores, engine, k, params=params)
-    if engine == "faiss-flat":
-        idx, scores = _faiss.flat_topk(q, c, k, chunk, rank)
-        _answer_zero_queries(q, k, rank, idx, scores)
-        return SearchResult(idx, scores, engine, k, params=params)
-    # Approximate engines: over-fetch, re-score exactly, keep the top k. This sorts
-    # ties like the exact engines and recovers neighbours the index ranked k+1..k'.
-    fetch = min(n, k + max(k, 8))
-    params["fetch"] = fetch
-    if engine == "faiss-ivf":
-        params["nlist"] = (
-            _faiss.default_nlist(n) if nlist is None else _positive_int(nlist, "nlist")
-        )
-        if params["nlist"] > n:
-            raise ValueError(f"nlist={params['nlist']} exceeds the corpus size {n}")
-        default_probe = _faiss.default_nprobe(params["nlist"])
-        params["nprobe"] = default_probe if nprobe is None else _positive_int(nprobe, "nprobe")
-        cand = _faiss.ivf_candidates(
-            q, c, fetch, nlist=params["nlist"], nprobe=params["nprobe"], seed=seed
-        )
-    else:
-        params.update(
-            hnsw_m=_positive_int(hnsw_m, "hnsw_m"),
-            ef_construction=_positive_int(ef_construction, "ef_construction"),
-            ef_search=max(fetch, _positive_int(ef_search, "ef_search")),
-        )
-        cand = _faiss.hnsw_candidates(
-            q,
-            c,
-            fetch,
-            m=params["hnsw_m"],
-            ef_construction=params["ef_construction"],
-            ef_search=params["ef_search"],
-        )
-    idx, scores = _rerank_chunked(q, c, cand, k, rank, chunk)
-    _answer_zero_queries(q, k, rank, idx, scores)
-    recall, n_recall = _measure_recall(q, c, k, idx, rank, chunk, recall_sample, seed)
-    logger.info("%s: recall@%d vs exact = %.4f on %d queries", engine, k, recall, n_recall)
-    return SearchResult(idx, scores, engine, k, recall, n_recall, params)
+        return _empty_result(k, engine, {"chunk_size": chunk})  # no index to build
+    index = SearchIndex._trusted(c, rank, engine, build, seed)
+    return index._search(q, k, chunk, recall_sample, recall_cutoffs, True)
 
 
 def _answer_zero_queries(
@@ -316,23 +404,6 @@ def _answer_zero_queries(
         scores[zero] = 0.0
 
 
-def _rerank_chunked(
-    q: np.ndarray,
-    c: np.ndarray,
-    cand: np.ndarray,
-    k: int,
-    rank: np.ndarray | None,
-    chunk: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact scores and tie-break order for candidate lists, chunk by chunk."""
-    idx = np.empty((q.shape[0], k), dtype=np.int64)
-    scores = np.empty((q.shape[0], k), dtype=np.float32)
-    for i0 in range(0, q.shape[0], chunk):
-        i1 = i0 + chunk
-        idx[i0:i1], scores[i0:i1] = rerank_candidates(q[i0:i1], c, cand[i0:i1], k, rank)
-    return idx, scores
-
-
 def _measure_recall(
     q: np.ndarray,
     c: np.ndarray,
@@ -342,8 +413,10 @@ def _measure_recall(
     chunk: int,
     recall_sample: int | None,
     seed: int,
-) -> tuple[float, int]:
-    """Recall@k of approximate indices against the exact engine on (a sample of) queries."""
+    cutoffs: Sequence[int],
+    c_max_norm: float,
+) -> tuple[dict[int, float], int]:
+    """Recall@c (each cut-off) of approximate indices against the exact engine."""
     n_q = q.shape[0]
     rows = np.arange(n_q)
     if recall_sample is not None and recall_sample < n_q:
@@ -351,6 +424,13 @@ def _measure_recall(
         rows = np.sort(rng.choice(n_q, size=recall_sample, replace=False))
     corpus_block = max(k, _SCORE_BLOCK_ELEMS // chunk)
     exact_idx, _ = exact_topk(
-        q[rows], c, k, tie_rank=rank, query_block=chunk, corpus_block=corpus_block
+        q[rows],
+        c,
+        k,
+        tie_rank=rank,
+        query_block=chunk,
+        corpus_block=corpus_block,
+        c_max_norm=c_max_norm,
     )
-    return _recall(approx[rows], exact_idx), int(rows.size)
+    at = {cut: recall_rows(approx[rows, :cut], exact_idx[:, :cut]) for cut in cutoffs}
+    return at, int(rows.size)

@@ -134,7 +134,8 @@ class RetrievalSuite(Suite):
     ``--quick``: passages, emoji-professions), ``sizes`` (default native +
     Matryoshka sizes, or 1024/512/256/128/64 below the native size for a non-MRL model),
     ``metrics``, ``group_metrics`` (default recall@10, ndcg@10), ``group_attributes``
-    (default: each card's), ``engine`` (default exact) and ``engine_params``,
+    (default: each card's), ``engine`` (default faiss-flat: exact; an approximate engine
+    adds its recall against exact search to every result) and ``engine_params``,
     ``n_bootstrap`` (1000; quick 200), ``confidence`` (0.95), ``max_queries`` /
     ``max_corpus`` (quick 10 / 64; 0 = no cap), ``latency_items`` (16; quick 0 = off).
 
@@ -345,8 +346,6 @@ class RetrievalSuite(Suite):
             "depth": ranking.depth,
             "ties_at_cutoff": {str(k): v for k, v in ranking.ties_at_cutoff.items()},
         }
-        if ranking.exact_recall is not None:
-            details["exact_recall"] = ranking.exact_recall
         if ranking.params:
             details["engine_params"] = ranking.params
         values = per_query(ranking.run, qrels, metrics, query_ids)
@@ -357,23 +356,26 @@ class RetrievalSuite(Suite):
         common = {"check": ds.name, "variant": variant, "dim": dim, "modality": pair}
         for metric, vals in _with_averages(values).items():
             est = mean_estimate(vals, counts, opts.confidence)
-            extra = details
+            # Every number carries its search: engine, and for an approximate engine the
+            # recall@k of these rankings against exact search at the metric's own k.
+            extra = {**details, **ranking.search_details(metric)}
             if metric in reversed_means:
-                extra = {**details, "value_ties_reversed": reversed_means[metric]}
+                extra["value_ties_reversed"] = reversed_means[metric]
             yield self._result(common, metric, est, None, extra)
-        yield from self._groups(ds, qrels, ranking.run, rev_run, counts, opts, common, details)
+        yield from self._groups(ds, qrels, ranking, rev_run, counts, opts, common, details)
 
     def _groups(
         self,
         ds: Dataset,
         qrels: dict[str, dict[str, int]],
-        run: dict[str, list[str]],
+        ranking: Ranking,
         rev_run: dict[str, list[str]] | None,
         counts: np.ndarray,
         opts: RetrievalOptions,
         common: dict[str, Any],
         details: dict[str, Any],
     ) -> Iterable[Result]:
+        run = ranking.run
         attributes = opts.group_attributes
         if attributes is None:
             attributes = list(ds.card.get("group_attributes", []) or [])
@@ -404,13 +406,14 @@ class RetrievalSuite(Suite):
                 }
             for d in found:
                 r = rev.get(d.metric)
+                searched = {**extra, **ranking.search_details(d.metric)}
                 for value, est in d.by_group.items():
-                    more = extra
+                    more = searched
                     if r is not None:
-                        more = {**extra, "value_ties_reversed": r.by_group[value].value}
+                        more = {**searched, "value_ties_reversed": r.by_group[value].value}
                     yield self._result(common, d.metric, est, f"{attribute}={value}", more)
                 gap = {
-                    **extra,
+                    **searched,
                     "by_group": {g: e.value for g, e in d.by_group.items()},
                     "best_group": d.best,
                     "worst_group": d.worst,

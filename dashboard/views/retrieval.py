@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import streamlit as st
 
 from dashboard._charts import bar_chart, degradation_chart
@@ -16,6 +19,30 @@ from dashboard._ui import (
 )
 
 PREFERRED = ("avg_recall", "recall@10", "ndcg@10")
+KEYS = ["check", "modality", "dim", "variant"]
+RECALL_COLUMN = "search recall vs exact"
+
+
+def search_recall_columns(overall: pd.DataFrame) -> pd.DataFrame | None:
+    """Engine and recall@k against exact search per row, where an approximate engine ran.
+
+    One row per (check, modality, dim, variant) with ``engine`` and the recall of that
+    row's rankings at their depth (``details.search_recall_at``), formatted
+    ``"0.973 @10"``. None when every result came from an exact engine (or says nothing
+    about its search: reports from before the engine was recorded).
+    """
+    rows = []
+    for _, r in overall.iterrows():
+        details = json.loads(r["details"]) if r["details"] else {}
+        if details.get("search_exact", True) or "search_recall_at" not in details:
+            continue
+        depth = str(details.get("depth"))
+        recall = details["search_recall_at"].get(depth)
+        cell = "n/a" if recall is None else f"{recall:.3f} @{depth}"
+        rows.append({**{k: r[k] for k in KEYS}, "engine": details["engine"], RECALL_COLUMN: cell})
+    if not rows:
+        return None
+    return pd.DataFrame(rows).drop_duplicates(subset=KEYS)
 
 
 def render() -> None:
@@ -37,7 +64,15 @@ def render() -> None:
     if overall.empty:
         st.caption("No overall (all-groups) results for these filters.")
     else:
-        table = pivot_metrics(overall, ["check", "modality", "dim", "variant"])
+        table = pivot_metrics(overall, KEYS)
+        searched = search_recall_columns(overall)
+        if searched is not None:
+            # Numbers from an approximate search carry its recall in the same row.
+            table = table.merge(searched, on=KEYS, how="left")
+            st.caption(
+                f"'{RECALL_COLUMN}': recall@k of the approximate engine's rankings against "
+                "exact search; every metric in the row was computed from those rankings."
+            )
         table = table.sort_values(["check", "modality", "dim"], ascending=[True, True, False])
         show_table(table, key="retrieval-metrics")
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from audit.config import ConfigError
-from audit.retrieval import parse_metric
+from audit.retrieval import ENGINES, parse_metric
 
 _KNOWN = (
     "tests",
@@ -29,7 +29,15 @@ _KNOWN = (
     "skew_datasets",
     "disparity_datasets",
     "cost_datasets",
+    "engine",
+    "engine_params",
+    "gallery_sample",
+    "gallery_sample_method",
 )
+#: Search engine of the skew and disparity probes (exact: FAISS IndexFlatIP candidates,
+#: then exact re-scoring with ties by corpus id).
+DEFAULT_ENGINE = "faiss-flat"
+SAMPLE_METHODS = ("stratified", "uniform")
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,10 @@ class BiasOptions:
     skew_datasets: tuple[GalleryConfig, ...] | None
     disparity_datasets: tuple[GalleryConfig, ...] | None
     cost_datasets: tuple[str, ...]
+    engine: str = DEFAULT_ENGINE
+    engine_params: dict[str, Any] = field(default_factory=dict)
+    gallery_sample: int | None = None
+    gallery_sample_method: str = "stratified"
     quick: bool = False
 
     @property
@@ -91,6 +103,18 @@ class BiasOptions:
                 raise ConfigError(f"[suite.bias] disparity_metrics: {exc}") from None
         sizes = _int_list(opts, "sizes")
         skew_k = _int_list(opts, "skew_k") or (10, 20)
+        engine = opts.get("engine", DEFAULT_ENGINE)
+        if engine not in ENGINES:
+            raise ConfigError(f"[suite.bias] engine must be one of {ENGINES}, got {engine!r}")
+        engine_params = opts.get("engine_params", {})
+        if not isinstance(engine_params, dict):
+            raise ConfigError("[suite.bias] engine_params must be a table")
+        method = opts.get("gallery_sample_method", "stratified")
+        if method not in SAMPLE_METHODS:
+            raise ConfigError(
+                f"[suite.bias] gallery_sample_method must be one of {SAMPLE_METHODS}, "
+                f"got {method!r}"
+            )
         speech = opts.get("speech", not quick)
         if not isinstance(speech, bool):
             raise ConfigError(f"[suite.bias] speech must be true or false, got {speech!r}")
@@ -113,8 +137,24 @@ class BiasOptions:
             skew_datasets=_galleries(opts, "skew_datasets", with_queries=True),
             disparity_datasets=_galleries(opts, "disparity_datasets", with_queries=False),
             cost_datasets=_str_list(opts, "cost_datasets") or ("builtin:emoji-professions",),
+            engine=str(engine),
+            engine_params=_engine_params(engine_params),
+            # 0 (the default) ranks the whole gallery.
+            gallery_sample=_int(opts, "gallery_sample", 0, 0) or None,
+            gallery_sample_method=str(method),
             quick=quick,
         )
+
+
+def _engine_params(params: dict[str, Any]) -> dict[str, Any]:
+    from audit.suites._retrieval import ENGINE_PARAMS
+
+    bad = sorted(set(params) - set(ENGINE_PARAMS))
+    if bad:
+        raise ConfigError(
+            f"[suite.bias] engine_params: unknown key(s) {bad}; known: {list(ENGINE_PARAMS)}"
+        )
+    return dict(params)
 
 
 def _int(opts: Mapping[str, Any], key: str, default: int, minimum: int) -> int:

@@ -9,7 +9,10 @@
   permutation p-value for the best-minus-worst gap.
 
 (The projection cost at each embedding size is in :mod:`._cost`.)
-Search is exact with ties broken by corpus id (``audit.retrieval.search``).
+Search: ``audit.retrieval.search`` with the ``engine`` option (default "faiss-flat",
+exact; ties broken by corpus id); an approximate engine's recall against exact search
+is recorded next to every number (``details.search_recall``). A huge gallery can be
+ranked on a seeded stratified sample (``gallery_sample``; see :mod:`._sampling`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from audit.items import text_item
 from audit.report import Result
 from audit.suites._bias._env import ProbeEnv
 from audit.suites._bias._probe import Probe
+from audit.suites._bias._sampling import sample_gallery
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,19 @@ EMPTY_GROUP_RULE = (
     "Skew stays finite; 'absent' counts the queries where that happened"
 )
 TARGET_RULE = "uniform over the groups present in the gallery"
-TIE_BREAK = "exact search; equal scores ordered by corpus id"
+TIE_BREAK = "equal scores ordered by corpus id"
+
+
+def search_details(found: Any, k: int) -> dict[str, Any]:
+    """Engine of a skew search and, if approximate, its recall@k against exact search."""
+    out: dict[str, Any] = {"engine": found.engine, "search_exact": bool(found.exact)}
+    if not found.exact:
+        out.update(
+            search_recall=found.recall_at.get(k, found.recall),
+            search_recall_k=k if k in found.recall_at else found.k,
+            search_recall_queries=found.recall_queries,
+        )
+    return out
 
 
 class SkewProbe(Probe):
@@ -118,6 +134,14 @@ class SkewProbe(Probe):
                     ds.name,
                     attribute,
                 )
+            # Sample before embedding: on a huge gallery the embedding is the cost.
+            sampled = sample_gallery(
+                [str(it.attributes[attribute]) for it in gallery],
+                opts.gallery_sample,
+                method=opts.gallery_sample_method,
+                seed=env.seed(f"bias/gallery-sample/{ds.name}/{attribute}"),
+            )
+            gallery = [gallery[int(i)] for i in sampled.rows]
             ks = [k for k in opts.skew_k if k <= len(gallery)]
             if any(2 * k > len(gallery) for k in ks):
                 # Near the gallery size every share tends to the gallery's own: Skew ~ 0.
@@ -126,10 +150,19 @@ class SkewProbe(Probe):
                 log.warning("bias: %s has too few items with %r for skew", ds.name, attribute)
                 continue
             gv = env.vectors(variant, gallery, "index")
-            found = search(qv, gv, max(ks), corpus_ids=[it.id for it in gallery])
+            found = search(
+                qv,
+                gv,
+                max(ks),
+                corpus_ids=[it.id for it in gallery],
+                engine=opts.engine,
+                recall_cutoffs=ks,
+                **opts.engine_params,
+            )
             labels = [str(it.attributes[attribute]) for it in gallery]
             target = uniform_target(labels)
             shares = {g: labels.count(g) / len(labels) for g in target}
+            sampling = sampled.details()
             check = f"skew/{ds.name}/{attribute}"
             for k in ks:
                 seed = env.seed(f"bias/{check}@{k}")
@@ -162,6 +195,8 @@ class SkewProbe(Probe):
                     },
                     "tie_break": TIE_BREAK,
                     "n_clusters": len(set(clusters)),
+                    "gallery_sampling": sampling,
+                    **search_details(found, k),
                     **q_info,
                 }
                 common = {
@@ -215,6 +250,8 @@ class SkewProbe(Probe):
                                 "absent_in_queries": int(t.absent[j]),
                                 "k": k,
                                 "empty_group_rule": EMPTY_GROUP_RULE,
+                                "gallery_sampling": sampling,
+                                **search_details(found, k),
                             },
                             **common,
                         )
@@ -266,7 +303,16 @@ class DisparityProbe(Probe):
         cv = env.vectors(variant, ds.corpus, "index")
         metrics = list(opts.disparity_metrics)
         depth = max(int(m.split("@")[1]) for m in metrics)
-        ranking = rank_corpus(qv, cv, list(qrels), [c.id for c in ds.corpus], depth)
+        ranking = rank_corpus(
+            qv,
+            cv,
+            list(qrels),
+            [c.id for c in ds.corpus],
+            depth,
+            engine=opts.engine,
+            engine_params=opts.engine_params,
+            cutoffs=sorted({int(m.split("@")[1]) for m in metrics}),
+        )
         seed = env.seed(f"bias/{self.name}")
         counts = bootstrap_counts(np.random.default_rng(seed), len(qrels), opts.n_bootstrap)
         corpus_attrs = {it.id: it.attributes for it in ds.corpus}
@@ -310,6 +356,7 @@ class DisparityProbe(Probe):
                     n_permutations=opts.gap_permutations,
                     random_state=seed,
                 )
+                searched = {**base, **ranking.search_details(d.metric)}
                 for g, est in d.by_group.items():
                     out.append(
                         self.result(
@@ -319,12 +366,12 @@ class DisparityProbe(Probe):
                             ci_low=est.ci_low,
                             ci_high=est.ci_high,
                             n=est.n,
-                            details=base,
+                            details=searched,
                             **common,
                         )
                     )
                 gap_details = {
-                    **base,
+                    **searched,
                     "by_group": {g: e.value for g, e in d.by_group.items()},
                     "best_group": d.best,
                     "worst_group": d.worst,

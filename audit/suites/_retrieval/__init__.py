@@ -15,6 +15,8 @@ from audit.suites._retrieval._eval import (
 )
 from audit.suites._retrieval._latency import CallTimer, LatencySample, measure_latency, uncached
 from audit.suites._retrieval._options import (
+    DEFAULT_ENGINE,
+    ENGINE_PARAMS,
     QUICK_DATASETS,
     RetrievalOptions,
     default_datasets,
@@ -25,10 +27,13 @@ from audit.suites._retrieval._table import (
     LATENCY_PREFIX,
     degradation_table,
     latency_table,
+    search_table,
     summary,
 )
 
 __all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINE_PARAMS",
     "GROUP_DEFINITIONS",
     "LATENCY_PREFIX",
     "QUICK_DATASETS",
@@ -49,6 +54,7 @@ __all__ = [
     "measure_latency",
     "per_query",
     "rank_corpus",
+    "search_table",
     "split_by_group",
     "summary",
     "truncation_kind",

@@ -8,6 +8,7 @@ metric, size and variant, so their intervals are paired.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from audit.retrieval import evaluate, run_from_search, search
 
 Qrels = dict[str, dict[str, int]]
+_CUTOFF = re.compile(r"@(\d+)")
 
 #: Per-group definition recorded in the report (docs/retrieval.md, "Per-group quality").
 GROUP_DEFINITIONS: dict[str, str] = {
@@ -55,12 +57,18 @@ class Ranking:
     depth : int
         Ranks kept per query.
     exact_recall : float or None
-        Approximate engines: recall of the top ``depth`` against exact search.
+        Approximate engines: recall of the whole fetched list (``depth`` + 1 ranks when
+        the corpus allows) against exact search; None for exact engines.
     ties_at_cutoff : dict
         Cut-off k -> number of queries whose k-th and (k+1)-th scores are equal, i.e.
         whose metrics at k depend on the tie-break.
     params : dict
         Engine parameters actually used.
+    recall_at : dict of int to float
+        Approximate engines: recall@c against exact search at each cut-off ``c``
+        (the metric cut-offs and ``depth``); empty for exact engines.
+    recall_queries : int or None
+        Queries the recall was measured on.
     """
 
     run: dict[str, list[str]]
@@ -69,6 +77,31 @@ class Ranking:
     exact_recall: float | None
     ties_at_cutoff: dict[int, int]
     params: dict[str, Any] = field(default_factory=dict)
+    recall_at: dict[int, float] = field(default_factory=dict)
+    recall_queries: int | None = None
+
+    def search_details(self, metric: str | None = None) -> dict[str, Any]:
+        """What a result computed from this ranking records about the search.
+
+        ``engine`` and ``search_exact`` always; approximate engines add
+        ``search_recall``, the recall@k of the ranking against exact search with ``k``
+        the metric's cut-off (``depth`` for metrics without one, e.g. ``avg_recall``),
+        ``search_recall_k``, every measured cut-off and the query count.
+        """
+        exact = self.engine in ("exact", "faiss-flat")
+        out: dict[str, Any] = {"engine": self.engine, "search_exact": exact}
+        if not self.recall_at:
+            return out
+        k = self.depth
+        if metric is not None and (found := _CUTOFF.search(metric)):
+            k = int(found.group(1)) if int(found.group(1)) in self.recall_at else k
+        out.update(
+            search_recall=self.recall_at[k],
+            search_recall_k=k,
+            search_recall_at={str(c): r for c, r in sorted(self.recall_at.items())},
+            search_recall_queries=self.recall_queries,
+        )
+        return out
 
 
 def bootstrap_counts(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
@@ -109,7 +142,7 @@ def rank_corpus(
     corpus_ids: Sequence[str],
     depth: int,
     *,
-    engine: str = "exact",
+    engine: str = "faiss-flat",
     engine_params: Mapping[str, Any] | None = None,
     cutoffs: Sequence[int] = (1, 5, 10),
     reverse_ties: bool = False,
@@ -126,7 +159,16 @@ def rank_corpus(
     fetch = min(depth + 1, n)
     order = np.argsort(np.argsort(np.asarray(list(corpus_ids))))
     keys = (n - 1 - order) if reverse_ties else order
-    res = search(queries, corpus, fetch, corpus_ids=keys, engine=engine, **(engine_params or {}))
+    cuts = sorted({*(k for k in cutoffs if k <= depth), depth})
+    res = search(
+        queries,
+        corpus,
+        fetch,
+        corpus_ids=keys,
+        engine=engine,
+        recall_cutoffs=cuts,
+        **(engine_params or {}),
+    )
     ties = {
         int(k): int(np.sum(res.scores[:, k - 1] == res.scores[:, k]))
         for k in sorted(set(cutoffs))
@@ -134,7 +176,17 @@ def rank_corpus(
     }
     full = run_from_search(res, list(query_ids), list(corpus_ids))
     run = {str(q): [str(d) for d in docs[:depth]] for q, docs in full.items()}
-    return Ranking(run, res.engine, depth, res.recall, ties, dict(res.params))
+    recall_at = {c: r for c, r in res.recall_at.items() if c in cuts}
+    return Ranking(
+        run,
+        res.engine,
+        depth,
+        res.recall,
+        ties,
+        dict(res.params),
+        recall_at,
+        res.recall_queries,
+    )
 
 
 def per_query(

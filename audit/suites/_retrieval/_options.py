@@ -20,6 +20,20 @@ QUICK_DATASETS: tuple[str, ...] = ("passages", "emoji-professions")
 #: Untrained truncation sizes tried for a model without Matryoshka sizes.
 UNTRAINED_SIZES: tuple[int, ...] = (1024, 512, 256, 128, 64)
 DEFAULT_GROUP_METRICS: tuple[str, ...] = ("recall@10", "ndcg@10")
+#: Search engine of the suites (exact; "exact" is the numpy-only alternative).
+DEFAULT_ENGINE = "faiss-flat"
+#: Keys of ``engine_params`` (keyword arguments of :func:`audit.retrieval.search`).
+ENGINE_PARAMS: tuple[str, ...] = (
+    "chunk_size",
+    "nlist",
+    "nprobe",
+    "train_size",
+    "hnsw_m",
+    "ef_construction",
+    "ef_search",
+    "recall_sample",
+    "seed",
+)
 
 _KNOWN = (
     "datasets",
@@ -97,7 +111,9 @@ class RetrievalOptions:
     """Parsed and validated suite options (defaults depend on ``--quick``).
 
     ``max_queries``/``max_corpus`` of 0 (or absent outside quick mode) mean no cap;
-    ``group_attributes`` None means each dataset card's ``group_attributes``.
+    ``group_attributes`` None means each dataset card's ``group_attributes``. ``engine``
+    defaults to "faiss-flat" (exact); approximate engines report their recall against
+    exact search next to every number (``details.search_recall``).
     """
 
     datasets: list[str]
@@ -129,12 +145,20 @@ class RetrievalOptions:
             or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in sizes)
         ):
             raise ConfigError(f"[suite.retrieval] sizes must be a list of ints >= 1, got {sizes!r}")
-        engine = opts.get("engine", "exact")
+        # FAISS's exact kernel (IndexFlatIP) plus the exact re-scoring and id tie-break:
+        # the same rankings as "exact", faster on large corpora.
+        engine = opts.get("engine", DEFAULT_ENGINE)
         if engine not in ENGINES:
             raise ConfigError(f"[suite.retrieval] engine must be one of {ENGINES}, got {engine!r}")
         engine_params = opts.get("engine_params", {})
         if not isinstance(engine_params, dict):
             raise ConfigError("[suite.retrieval] engine_params must be a table")
+        bad = sorted(set(engine_params) - set(ENGINE_PARAMS))
+        if bad:
+            raise ConfigError(
+                f"[suite.retrieval] engine_params: unknown key(s) {bad}; "
+                f"known: {list(ENGINE_PARAMS)}"
+            )
         confidence = opts.get("confidence", 0.95)
         if isinstance(confidence, bool) or not isinstance(confidence, int | float):
             raise ConfigError(f"[suite.retrieval] confidence must be a number, got {confidence!r}")

@@ -94,6 +94,42 @@ def latency_table(results: Sequence[Result]) -> str | None:
     return f"Embedding latency (one batched call; {timed})\n{_render(header, body, left=3)}"
 
 
+def search_table(results: Sequence[Result]) -> str | None:
+    """How the rankings were searched; for an approximate engine its recall per row and size.
+
+    Rows and columns are those of the degradation tables, so each recall sits at the
+    position of the numbers computed from those rankings. None without search results.
+    """
+    cells: dict[tuple[str, str, str], dict[int, str]] = {}
+    engines: set[str] = set()
+    depth = set()
+    for r in results:
+        d = r.details
+        if r.group is not None or r.dim is None or "engine" not in d or "depth" not in d:
+            continue
+        engines.add(str(d["engine"]))
+        if d.get("search_exact", True):
+            continue
+        k = str(d["depth"])
+        recall = (d.get("search_recall_at") or {}).get(k)
+        depth.add(k)
+        key = (r.check, r.modality or "-", r.variant)
+        cells.setdefault(key, {})[r.dim] = "n/a" if recall is None else f"{recall:.3f}"
+    if not engines:
+        return None
+    if not cells:
+        return f"Search: {', '.join(sorted(engines))} (exact; equal scores ordered by corpus id)"
+    columns = sorted({dim for row in cells.values() for dim in row}, reverse=True)
+    header = ["dataset", "modality", "variant", *(str(dim) for dim in columns)]
+    rows = [[*key, *(cells[key].get(dim, "-") for dim in columns)] for key in sorted(cells)]
+    label = (
+        f"Approximate search ({', '.join(sorted(engines))}): recall@{'/'.join(sorted(depth))} of "
+        "the rankings against exact search; every number above was computed from them "
+        "(details.search_recall holds the recall at each metric's own k)"
+    )
+    return f"{label}\n{_render(header, rows, left=3)}"
+
+
 def summary(results: Sequence[Result]) -> str | None:
     """The suite's terminal summary: degradation tables, a legend, the latency table."""
     blocks = [
@@ -106,6 +142,9 @@ def summary(results: Sequence[Result]) -> str | None:
             "* untrained truncation: first d coordinates, re-normalised, of a model not "
             "trained for size d"
         )
+    searched = search_table(results)
+    if searched and blocks:
+        blocks.append(searched)
     lat = latency_table(results)
     if lat:
         blocks.append(lat)
