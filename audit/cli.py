@@ -149,6 +149,29 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", type=Path, required=True, help="projection file (.npz/.safetensors)")
     fit.add_argument("--cache", type=Path, default=Path("runs/.cache/embeddings.sqlite"))
     fit.add_argument("--no-cache", action="store_true")
+    fit.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stream: embed and accumulate N items at a time (memory: one chunk plus d x d "
+        "statistics); same result as the one-shot fit",
+    )
+    fit.add_argument(
+        "--from-shards",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="fit on vectors the Ray engine already wrote (Parquet shards of this embedder, "
+        "purpose index), joined to the dataset's labels by item id; embeds nothing",
+    )
+    fit.add_argument(
+        "--max-probe",
+        type=int,
+        default=50_000,
+        metavar="M",
+        help="streaming fits: most held-out items kept for the linear probe (default 50000)",
+    )
 
     gate = sub.add_parser(
         "gate",
@@ -316,52 +339,9 @@ def _debias_path(value: object) -> Path | None:
 
 
 def _cmd_fit_debias(args: argparse.Namespace) -> int:
-    from audit.config import ConfigError
-    from audit.registry import RegistryError
+    from audit._cli_fit import cmd_fit_debias
 
-    if args.out.suffix not in (".npz", ".safetensors"):
-        print("audit: error: --out must end in .npz or .safetensors", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
-    except ValueError:
-        print(f"audit: error: --sizes must be integers, got {args.sizes!r}", file=sys.stderr)
-        return EXIT_USAGE
-    from audit.debias_fit import fit_debias, format_fit_report, gendered_sentences, save_projection
-    from audit.pipeline import build_embedder
-
-    try:
-        if args.dataset == "builtin:gendered-sentences":
-            items = gendered_sentences()
-        else:
-            from audit.datasets import load_dataset
-
-            items = list(load_dataset(args.dataset).corpus)
-        embedder, _ = build_embedder(
-            args.embedder, cache_path=None if args.no_cache else args.cache
-        )
-    except (ConfigError, RegistryError, FileNotFoundError, ValueError) as exc:
-        print(f"audit: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        debiaser, report = fit_debias(
-            embedder,
-            items,
-            attribute=args.attribute,
-            method=args.method,
-            n_components=args.n_components,
-            sizes=sizes,
-            probe_fraction=args.probe_fraction,
-            seed=args.seed,
-            dataset_name=args.dataset,
-        )
-    except ValueError as exc:
-        print(f"audit: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    path = save_projection(debiaser, report, args.out)
-    print(format_fit_report(report))
-    print(f"projection: {path}  (use: audit run --suite bias --debias {path})")
-    return EXIT_OK
+    return cmd_fit_debias(args)
 
 
 def _load_gating(args: argparse.Namespace) -> Gating:

@@ -504,7 +504,9 @@ def fit_debias_from_shards(
         (``rows_duplicate``): pass shards of one fingerprint and one purpose
         (``iter_shards(dir, fingerprint, purpose="index")``).
     attribute, method, n_components, sizes, probe_fraction, seed, max_probe
-        As :func:`fit_debias_streaming`; the split is over the labelled ids sorted.
+        As :func:`fit_debias_streaming`; the split is over the labelled ids in the
+        order of ``labels`` (:func:`group_labels` keeps the dataset's order, so the split
+        is :func:`fit_debias`'s on the same items).
     dataset_name, embedder_name : str
         Recorded in the report.
     batch_rows : int
@@ -514,7 +516,7 @@ def fit_debias_from_shards(
     -------
     (debiaser, report)
     """
-    ids = sorted(labels)
+    ids = list(labels)  # the mapping's order defines the split, as items do in fit_debias
     y_all = np.asarray([str(labels[i]) for i in ids])
     roles, positions = _split(y_all, probe_fraction, seed, max_probe)
     role_of = dict(zip(ids, roles.tolist(), strict=True))

@@ -126,8 +126,9 @@ def test_fit_from_parquet_shards_equals_a_one_shot_fit(tmp_path: Path) -> None:
     debiaser, rep = fit_debias_from_shards(
         tmp_path / "shards", labels, attribute="g", seed=5, batch_rows=64, embedder_name="e"
     )
-    # One-shot reference: the same split over the labelled ids sorted, fit on its rows.
-    order = sorted(labels)
+    # One-shot reference: the same split over the labelled ids in the mapping's order
+    # (the dataset's order, as fit_debias splits items), fit on its rows.
+    order = list(labels)
     y_sorted = np.asarray([labels[i] for i in order])
     fit_idx, probe_idx = train_test_split(
         np.arange(len(order)), test_size=0.5, stratify=y_sorted, random_state=5
