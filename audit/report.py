@@ -139,12 +139,9 @@ class Report(_Strict):
 
     def save(self, path: str | Path) -> Path:
         """Write the report atomically (temp file + rename), pretty-printed."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
-        return path
+        from audit._io import save_json_model
+
+        return save_json_model(self, path)
 
 
 def load_report(path: str | Path) -> Report:

@@ -140,12 +140,9 @@ class Comparison(_Strict):
 
     def save(self, path: str | Path) -> Path:
         """Write atomically (temp file + rename), pretty-printed."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
-        return path
+        from audit._io import save_json_model
+
+        return save_json_model(self, path)
 
 
 def load_comparison(path: str | Path) -> Comparison:

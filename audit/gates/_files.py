@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from audit._io import write_atomic
 from audit.config import ConfigError
 from audit.report import Report, SchemaVersionError, load_report
 
@@ -55,20 +54,4 @@ def load_run(path: str | Path, *, what: str = "run") -> tuple[Report, Path]:
         raise ConfigError(f"{what} report {file} is invalid: {exc}") from exc
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temp file and a rename (no half-written file).
-
-    Parent folders are created. Returns the path written.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; CI artifacts are read by other users
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+__all__ = ["find_report", "load_run", "write_atomic"]

@@ -123,12 +123,9 @@ class UsagePlan(_Strict):
 
     def save(self, path: str | Path) -> Path:
         """Write the plan atomically (temp file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
-        return path
+        from audit._io import save_json_model
+
+        return save_json_model(self, path)
 
 
 def load_plan(path: str | Path) -> UsagePlan:
