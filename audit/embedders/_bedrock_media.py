@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 from audit.embedders._bedrock_models import NOVA_AUDIO_FORMATS, NOVA_VIDEO_FORMATS, Part
+from audit.embedders._media import render_pdf_pages
 from audit.items import Item, ItemError
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,6 @@ INLINE_LIMIT_BYTES = 25_000_000
 SYNC_MAX_SECONDS = 30.0
 
 # PDFium is not thread-safe; serialise rendering across embedders and threads.
-_PDFIUM_LOCK = threading.Lock()
 
 _PIL_TO_API = {"PNG": "png", "JPEG": "jpeg", "GIF": "gif", "WEBP": "webp"}
 
@@ -81,29 +80,7 @@ def document_parts(item: Item, settings: MediaSettings) -> tuple[list[Part], int
     Returns the parts and the document's total page count, so the caller can report
     pages left out.
     """
-    import pypdfium2 as pdfium
-
-    pngs: list[bytes] = []
-    with _PDFIUM_LOCK:
-        try:
-            pdf = pdfium.PdfDocument(item.read_bytes())
-        except pdfium.PdfiumError as exc:
-            raise ItemError(item.id, f"PDF does not open: {exc}") from exc
-        try:
-            n_pages = len(pdf)
-            if n_pages == 0:
-                raise ItemError(item.id, "PDF has no pages")
-            for index in range(min(n_pages, settings.doc_max_pages)):
-                page = pdf[index]
-                image = page.render(scale=settings.doc_dpi / 72).to_pil()
-                buf = io.BytesIO()
-                image.save(buf, format="PNG")
-                pngs.append(buf.getvalue())
-                page.close()
-        except pdfium.PdfiumError as exc:
-            raise ItemError(item.id, f"PDF page does not render: {exc}") from exc
-        finally:
-            pdf.close()
+    pngs, n_pages = render_pdf_pages(item, settings.doc_max_pages, settings.doc_dpi)
     parts = [
         Part(
             "image",

@@ -32,6 +32,7 @@ from audit.embedders._google_limits import (
     VERTEX_MM_VIDEO_FORMATS,
     VERTEX_MM_WINDOW_SECONDS,
 )
+from audit.embedders._media import render_pdf_pages
 from audit.items import Item, ItemError
 
 log = logging.getLogger(__name__)
@@ -170,29 +171,4 @@ def video_windows(seconds: float, settings: MediaSettings) -> tuple[list[Window]
 
 def pdf_pages(item: Item, settings: MediaSettings) -> tuple[list[bytes], int]:
     """PNG bytes of the first ``doc_max_pages`` pages, and the page count."""
-    import pypdfium2 as pdfium
-
-    from audit.embedders._bedrock_media import _PDFIUM_LOCK  # PDFium is not thread-safe
-
-    pngs: list[bytes] = []
-    with _PDFIUM_LOCK:
-        try:
-            pdf = pdfium.PdfDocument(item.read_bytes())
-        except pdfium.PdfiumError as exc:
-            raise ItemError(item.id, f"PDF does not open: {exc}") from exc
-        try:
-            n_pages = len(pdf)
-            if n_pages == 0:
-                raise ItemError(item.id, "PDF has no pages")
-            for index in range(min(n_pages, settings.doc_max_pages)):
-                page = pdf[index]
-                image = page.render(scale=settings.doc_dpi / 72).to_pil()
-                buf = io.BytesIO()
-                image.save(buf, format="PNG")
-                pngs.append(buf.getvalue())
-                page.close()
-        except pdfium.PdfiumError as exc:
-            raise ItemError(item.id, f"PDF page does not render: {exc}") from exc
-        finally:
-            pdf.close()
-    return pngs, n_pages
+    return render_pdf_pages(item, settings.doc_max_pages, settings.doc_dpi)

@@ -1,9 +1,10 @@
-"""Helpers shared by the document, video and audio paths of the local embedder."""
+"""Helpers shared by the document, video and audio paths of the backends."""
 
 from __future__ import annotations
 
 import io
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from audit.items import Item
+from audit.items import Item, ItemError
 
 # Embedding callables the modality modules receive, so they never import LocalEmbedder.
 TextEncoder = Callable[[list[str]], np.ndarray]
@@ -77,3 +78,41 @@ def check_weight(name: str, value: float) -> float:
     if not 0.0 <= float(value) <= 1.0:
         raise ValueError(f"{name} must be in [0, 1], got {value!r}")
     return float(value)
+
+
+# PDFium is not thread-safe; hosted backends prepare items on thread pools.
+PDFIUM_LOCK = threading.Lock()
+
+
+def render_pdf_pages(item: Item, max_pages: int, dpi: int) -> tuple[list[bytes], int]:
+    """PNG bytes of a PDF's first ``max_pages`` pages at ``dpi``, and its page count.
+
+    Raises
+    ------
+    ItemError
+        Naming the item, when the PDF does not open, has no pages or a page fails.
+    """
+    import pypdfium2 as pdfium
+
+    pngs: list[bytes] = []
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(item.read_bytes())
+        except pdfium.PdfiumError as exc:
+            raise ItemError(item.id, f"PDF does not open: {exc}") from exc
+        try:
+            n_pages = len(pdf)
+            if n_pages == 0:
+                raise ItemError(item.id, "PDF has no pages")
+            for index in range(min(n_pages, max_pages)):
+                page = pdf[index]
+                image = page.render(scale=dpi / 72).to_pil()
+                buf = io.BytesIO()
+                image.save(buf, format="PNG")
+                pngs.append(buf.getvalue())
+                page.close()
+        except pdfium.PdfiumError as exc:
+            raise ItemError(item.id, f"PDF page does not render: {exc}") from exc
+        finally:
+            pdf.close()
+    return pngs, n_pages
