@@ -5,23 +5,23 @@ zero-width characters, homoglyphs, leetspeak, spaced-out letters and bidi reorde
 not evade them; ``harden=False`` reads the raw text only (the safety suite uses it to
 show what hardening buys).
 
-Why one pickle is accepted: alt-profanity-check ships its model only as two joblib
-(pickle) files inside its wheel. They are package-shipped, never user-supplied (no
-parameter takes another path), and each file's sha256 is pinned below and verified
-before ``joblib.load`` runs. The package's own ``import profanity_check`` unpickles them
-at import time, before any check could run, so the package is never imported: its
-folder is located with ``importlib.util.find_spec`` and the files are loaded here.
+No pickle: alt-profanity-check ships its model only as two joblib pickles, so its
+arrays (vocabulary, idf, five linear SVMs with their sigmoid calibrations) were exported
+once to ``data/profanity_linear.npz`` (:mod:`audit.safety._profanity_export`), which is
+sha256-pinned, verified and read with ``allow_pickle=False``. The probabilities equal
+the package's own ``predict_prob`` (tests/safety/test_safety_models.py).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from audit.items import Item
 from audit.safety._checker import TextChecker
@@ -31,21 +31,49 @@ from audit.weights import verify_weights
 
 log = logging.getLogger(__name__)
 
-#: sha256 of the model files in the alt-profanity-check 1.9.1 wheel (profanity_check/data/).
+#: sha256 of the exported arrays of the alt-profanity-check 1.9.1 model (package data).
 PROFANITY_SHA256: dict[str, str] = {
-    "vectorizer.joblib": "19c5200dc6a41f026e0558e2f164f5fe8d8f58e502b46b37e4385037fcfa4831",
-    "model.joblib": "aeafc04849d4d93db4721cf30a86ebf22085595294b8a07d51918e7fa98f538b",
+    "profanity_linear.npz": "0bde3863c42ecdf11234a3374b4dbba43de4e219102569b48dee26a7066bcc69",
 }
 
 
 def profanity_data_dir() -> Path:
-    """The wheel's ``profanity_check/data`` folder, found without importing the package."""
-    import importlib.util
+    """The folder holding ``profanity_linear.npz`` (this package's data)."""
+    return Path(__file__).resolve().parent / "data"
 
-    spec = importlib.util.find_spec("profanity_check")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the profanity checker needs the package alt-profanity-check==1.9.1")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+@dataclass(frozen=True)
+class _LinearModel:
+    """TF-IDF + an ensemble of sigmoid-calibrated linear SVMs, as plain arrays."""
+
+    vectorizer: Any  # sklearn CountVectorizer with the fixed vocabulary
+    idf: np.ndarray
+    coef: np.ndarray  # (n_models, n_terms)
+    intercept: np.ndarray
+    sigmoid_a: np.ndarray
+    sigmoid_b: np.ndarray
+
+    @classmethod
+    def load(cls, path: Path) -> _LinearModel:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        from audit.safety._profanity_export import VECTORIZER_PARAMS
+
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        counts = {k: v for k, v in VECTORIZER_PARAMS.items() if k not in ("norm", "use_idf")}
+        counts.pop("sublinear_tf")
+        vectorizer = CountVectorizer(vocabulary=arrays.pop("terms").tolist(), **counts)
+        return cls(vectorizer=vectorizer, **arrays)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """P(offensive) per text: sklearn's CalibratedClassifierCV ensemble average."""
+        from scipy.special import expit
+        from sklearn.preprocessing import normalize
+
+        tfidf = normalize(self.vectorizer.transform(texts).multiply(self.idf).tocsr())
+        scores = tfidf @ self.coef.T + self.intercept  # (n_texts, n_models)
+        return expit(-(self.sigmoid_a * scores + self.sigmoid_b)).mean(axis=1)
 
 
 class ProfanityChecker(TextChecker):
@@ -74,33 +102,24 @@ class ProfanityChecker(TextChecker):
         self.threshold = float(threshold)
         self.category = category
         self.harden = harden
-        self._model: tuple[Any, Any] | None = None
+        self._model: _LinearModel | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "harden": self.harden, "weights": PROFANITY_SHA256}
 
     @property
-    def model(self) -> tuple[Any, Any]:
-        """(vectorizer, classifier), verified by sha256 and loaded on first use."""
+    def model(self) -> _LinearModel:
+        """The model arrays, verified by sha256 and loaded on first use."""
         if self._model is None:
-            import joblib
-            from sklearn.exceptions import InconsistentVersionWarning
-
-            folder = profanity_data_dir()
-            for file, digest in PROFANITY_SHA256.items():
-                verify_weights(folder / file, digest)
-            with warnings.catch_warnings():
-                # a pickled estimator from another scikit-learn may predict wrongly
-                warnings.simplefilter("error", InconsistentVersionWarning)
-                vectorizer = joblib.load(folder / "vectorizer.joblib")
-                classifier = joblib.load(folder / "model.joblib")
-            self._model = (vectorizer, classifier)
+            ((file, digest),) = PROFANITY_SHA256.items()
+            path = profanity_data_dir() / file
+            verify_weights(path, digest)
+            self._model = _LinearModel.load(path)
         return self._model
 
     def probabilities(self, texts: Sequence[str]) -> list[float]:
         """Offensive-language probability of each text as given (no hardening)."""
-        vectorizer, classifier = self.model
-        return [float(p) for p in classifier.predict_proba(vectorizer.transform(texts))[:, 1]]
+        return [float(p) for p in self.model.predict_proba(list(texts))]
 
     def _views(self, text: str) -> tuple[str, ...]:
         return text_views(text) if self.harden else (text,)

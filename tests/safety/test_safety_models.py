@@ -18,6 +18,7 @@ from audit.safety import (
     ProfanityChecker,
 )
 from audit.safety._image import nudenet_file
+from audit.safety._profanity_export import PICKLE_SHA256, linear_arrays, package_data_dir
 from audit.safety._text import profanity_data_dir
 from audit.weights import WeightsError, sha256_file
 
@@ -28,6 +29,17 @@ def test_pinned_hashes_are_the_shipped_files():
     assert sha256_file(nudenet_file()) == NUDENET_SHA256
     for name, digest in PROFANITY_SHA256.items():
         assert sha256_file(profanity_data_dir() / name) == digest
+    for name, digest in PICKLE_SHA256.items():  # the wheel the arrays were exported from
+        assert sha256_file(package_data_dir() / name) == digest
+
+
+def test_shipped_profanity_arrays_are_the_packages_model():
+    """Re-export from the (hash-verified) pickles: the shipped npz holds the same arrays."""
+    fresh = linear_arrays()
+    with np.load(profanity_data_dir() / "profanity_linear.npz", allow_pickle=False) as shipped:
+        assert sorted(shipped.files) == sorted(fresh)
+        for key, value in fresh.items():
+            np.testing.assert_array_equal(shipped[key], value)
 
 
 def test_profanity_model_loads_without_importing_the_package():
@@ -46,6 +58,7 @@ def test_profanity_model_loads_without_importing_the_package():
 def test_profanity_probabilities_equal_the_package_predict_prob():
     """Peer check: our loading path gives the package's own numbers."""
     texts = ["have a nice day", "you are a fucking idiot", "what the hell", "kill the process"]
+    texts += ["", "ThE BeSt Of ShIt", "damn damn damn nice", "unknownwordzzz only"]
     ours = ProfanityChecker().probabilities(texts)
     code = (
         "import json, sys; from profanity_check import predict_prob;"
@@ -57,7 +70,7 @@ def test_profanity_probabilities_equal_the_package_predict_prob():
 
 
 def test_a_tampered_model_file_refuses_to_load(monkeypatch):
-    monkeypatch.setitem(PROFANITY_SHA256, "model.joblib", "0" * 64)
+    monkeypatch.setitem(PROFANITY_SHA256, "profanity_linear.npz", "0" * 64)
     with pytest.raises(WeightsError, match="sha256 mismatch"):
         ProfanityChecker().probabilities(["hello"])
 
