@@ -25,7 +25,7 @@ from audit.embedders.base import (
     check_vectors,
     truncate,
 )
-from audit.items import Item
+from audit.items import BadItemsError, Item, ItemError
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,25 @@ def cache_key(fingerprint: str, item: Item, purpose: str) -> str:
     return hashlib.sha256(parts.encode()).hexdigest()
 
 
+def cache_keys(fingerprint: str, items: Sequence[Item], purpose: str) -> list[str]:
+    """Keys of a batch; items whose content cannot be hashed raise one error naming all.
+
+    Hashing is the first thing that reads an item (before the backend validates it), so
+    an unencodable text (a lone surrogate) or an unreadable file must surface here as a
+    :class:`~audit.items.BadItemsError` naming the item, never a bare ``UnicodeEncodeError``.
+    """
+    keys: list[str] = []
+    errors: list[ItemError] = []
+    for item in items:
+        try:
+            keys.append(cache_key(fingerprint, item, purpose))
+        except ItemError as exc:
+            errors.append(exc)
+    if errors:
+        raise BadItemsError(errors)
+    return keys
+
+
 class CachedEmbedder:
     """Wrap an Embedder with the persistent cache.
 
@@ -178,7 +197,7 @@ class CachedEmbedder:
         base = self.base.at_dim(dim) if served else self.base  # type: ignore[attr-defined]
         fp = getattr(base, "fingerprint", base.name)
         width = base.dim
-        keys = [cache_key(fp, it, purpose) for it in items]
+        keys = cache_keys(fp, items, purpose)
         found = self.store.get_many(list(dict.fromkeys(keys)))
         out = np.empty((len(items), width), dtype=np.float32)
         missing: dict[str, int] = {}

@@ -68,6 +68,13 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     run.add_argument("--no-progress", action="store_true", help="hide progress bars")
     run.add_argument(
+        "--skip-bad-items",
+        action="store_true",
+        help="leave out dataset items that fail the checks made before embedding (bad "
+        "text, empty or corrupt files, bombs) and record each in the report, instead of "
+        "stopping with one error naming them all (exit 2)",
+    )
+    run.add_argument(
         "--debias",
         type=Path,
         default=None,
@@ -262,6 +269,7 @@ def _run_config(args: argparse.Namespace):
         cache=cache,
         quick=bool(args.quick or file.get("quick", False)),
         seed=seed,
+        skip_bad_items=bool(args.skip_bad_items or file.get("skip_bad_items", False)),
         progress=not args.no_progress,
         suite_options=dict(file.get("suite", {})),
         debias=_debias_path(args.debias or file.get("debias")),
@@ -443,13 +451,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except (ConfigError, RegistryError) as exc:
         print(f"audit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from audit.preflight import RunItemsError
+    from audit.runner import preflight_datasets, run_suites
+
+    try:  # every item the run will embed, checked before anything runs
+        datasets = preflight_datasets(config)
+    except RunItemsError as exc:  # bad input data: a usage error, like a bad config
+        print(f"audit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if config.dry_run:
         return _plan(config, specs, prices)
     if len(specs) > 1:
         return _compare(args, config, specs, gating)
-    from audit.runner import run_suites
-
-    outcome = run_suites(config)
+    outcome = run_suites(config, datasets=datasets)
     return _judge(args, outcome.report, outcome.path, gating)
 
 

@@ -35,6 +35,10 @@ class RunConfig:
         Smaller samples (fewer permutations, bootstrap draws) for fast feedback.
     seed : int
         Seed for every random draw, recorded in the report.
+    skip_bad_items : bool
+        Leave out the dataset items that fail the checks made before embedding starts
+        (``--skip-bad-items``), recording each in the report's ``skipped_items``, instead
+        of stopping the run with one error naming them all (see :mod:`audit.preflight`).
     suite_options : dict
         Per-suite options from the config file's ``[suite.NAME]`` tables.
     engine : {"inprocess", "ray"}
@@ -59,6 +63,7 @@ class RunConfig:
     safety_policy: Path | str | None = None
     quick: bool = False
     seed: int = 0
+    skip_bad_items: bool = False
     progress: bool = True
     suite_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     engine: str = "inprocess"
@@ -84,6 +89,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 
     Known top-level keys: ``embedder`` (one spec) or ``embedders`` (a list: a comparison
     run), ``out``, ``cache``, ``debias``, ``safety_policy``, ``quick``, ``seed``,
+    ``skip_bad_items``,
     ``engine``, ``[engine_options]`` (Ray: address, shard_size, shard_dir, num_actors,
     num_gpus, num_cpus), ``[suite.NAME]`` tables of per-suite options.
     """
@@ -103,6 +109,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         "safety_policy",
         "quick",
         "seed",
+        "skip_bad_items",
         "suite",
         "engine",
         "engine_options",
@@ -118,6 +125,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: give 'embedder' (one spec) or 'embedders' (a list), not both")
     if "embedder" in data and (not isinstance(data["embedder"], str) or not data["embedder"]):
         raise ConfigError(f"{path}: 'embedder' must be a spec string, got {data['embedder']!r}")
+    if "skip_bad_items" in data and not isinstance(data["skip_bad_items"], bool):
+        raise ConfigError(f"{path}: skip_bad_items must be true or false")
     specs = data.get("embedders", ["local"])
     if (
         not isinstance(specs, list)

@@ -12,6 +12,7 @@ import numpy as np
 
 from audit.config import RunConfig
 from audit.embedders.base import Embedder
+from audit.preflight import RunDatasets
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class RunContext:
         The deployed embedder (cache, projection, safety wrappers already applied).
     variants : dict of str to Embedder
         ``"raw"`` and, with a projection, ``"debiased"``: suites report both side by side.
+    datasets : RunDatasets
+        The run's datasets, loaded once and checked (default: an empty one).
     config : RunConfig
         The run's configuration.
     run_dir : Path
@@ -37,19 +40,23 @@ class RunContext:
     run_dir: Path
     variants: dict[str, Embedder] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
-    _datasets: dict[str, Any] = field(default_factory=dict, repr=False)
+    datasets: RunDatasets | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.variants:
             self.variants = {"raw": self.embedder}
+        if self.datasets is None:
+            self.datasets = RunDatasets(skip_bad_items=self.config.skip_bad_items)
 
     def dataset(self, spec: str) -> Any:
-        """Load (once per run) and validate a dataset by spec (``builtin:NAME``, a path...)."""
-        if spec not in self._datasets:
-            from audit.datasets import load_dataset
+        """Load (once per run) a dataset by spec (``builtin:NAME``, a path...).
 
-            self._datasets[spec] = load_dataset(spec)
-        return self._datasets[spec]
+        Every item is checked first (:class:`audit.preflight.RunDatasets`): bad ones raise
+        one :class:`audit.preflight.RunItemsError` naming them all, or are left out with
+        ``config.skip_bad_items``.
+        """
+        assert self.datasets is not None
+        return self.datasets.get(spec)
 
     def rng(self, stream: str) -> np.random.Generator:
         """A generator seeded from the run seed and a stream name (stable across runs)."""

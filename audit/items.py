@@ -107,7 +107,10 @@ class Item:
         """Return the raw content: UTF-8 for text, file or inline bytes otherwise."""
         if self.modality == "text":
             assert isinstance(self.content, str)
-            return self.content.encode("utf-8")
+            try:
+                return self.content.encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone surrogate (U+D800) has no UTF-8
+                raise ItemError(self.id, _unicode_reason(exc)) from exc
         if isinstance(self.content, bytes):
             return self.content
         try:
@@ -130,8 +133,9 @@ def check_item(item: Item, limits: ItemLimits | None = None) -> None:
 
     Text must be non-empty valid text; images must decode and stay under the pixel
     limit (decompression bombs are refused before full decoding); documents and audio
-    must carry their format's signature; every file must exist and stay under the size
-    limit.
+    must carry their format's signature; documents must open in PDFium and audio and
+    video in PyAV, with a first decodable frame (:mod:`audit._media_checks`: headers
+    only); every file must exist and stay under the size limit.
     """
     limits = limits or ItemLimits()
     max_bytes = limits.max_bytes.get(item.modality, DEFAULT_MAX_BYTES[item.modality])
@@ -144,7 +148,7 @@ def check_item(item: Item, limits: ItemLimits | None = None) -> None:
         try:
             item.content.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise ItemError(item.id, f"text is not valid Unicode ({exc.reason})") from exc
+            raise ItemError(item.id, _unicode_reason(exc)) from exc
         return
     if isinstance(item.content, str | Path):
         path = Path(item.content)
@@ -165,6 +169,15 @@ def check_item(item: Item, limits: ItemLimits | None = None) -> None:
             item.modality == "audio" and head[4:8] == b"ftyp"
         ):
             raise ItemError(item.id, f"not a recognised {item.modality} file (bad signature)")
+    from audit._media_checks import check_media
+
+    check_media(item)  # opens headers: truncated PDF/WAV, undecodable audio/video
+
+
+def _unicode_reason(exc: UnicodeEncodeError) -> str:
+    bad = exc.object[exc.start : exc.end]
+    codes = ", ".join(f"U+{ord(c):04X}" for c in bad[:4])
+    return f"text is not valid Unicode ({exc.reason}: {codes} at character {exc.start})"
 
 
 def _head(item: Item, n: int = 16) -> bytes:

@@ -97,6 +97,17 @@ class GateResult(_Strict):
     selected: int | None = None
 
 
+class SkippedItem(_Strict):
+    """A dataset item a run left out (``--skip-bad-items``) because it failed the checks
+    made before embedding (see :mod:`audit.preflight`)."""
+
+    dataset: str  # the dataset spec (builtin:NAME, a path...)
+    side: Literal["corpus", "queries"]
+    id: str
+    reason: str
+    judgements_dropped: int = 0  # qrels rows naming the item, dropped with it
+
+
 class PolicyInfo(_Strict):
     """Which policy (and baseline run) produced the report's gates."""
 
@@ -124,6 +135,7 @@ class Report(_Strict):
     status: Status = "no-gates"
     policy: PolicyInfo | None = None
     errors: list[str] = Field(default_factory=list)
+    skipped_items: list[SkippedItem] = Field(default_factory=list)
 
     @field_validator("schema_version")
     @classmethod

@@ -23,6 +23,7 @@ from audit._version import __version__
 from audit.config import RunConfig
 from audit.context import RunContext
 from audit.pipeline import build_pipeline, embedder_info, wrappers_info
+from audit.preflight import RunDatasets
 from audit.report import EmbedderInfo, Report, Result, Wrappers
 from audit.suites import get_suite
 
@@ -59,8 +60,14 @@ def run_suites(
     label: str | None = None,
     run_id: str | None = None,
     folder: str | None = None,
+    datasets: RunDatasets | None = None,
 ) -> RunOutcome:
     """Run ``config.suites`` and write ``out/<run-id>/report.json``.
+
+    Before the run folder is made or anything embedded, every item of every dataset the
+    suites declare is checked (:func:`preflight_datasets`); bad items raise one
+    :class:`~audit.preflight.RunItemsError` naming them all, or, with
+    ``config.skip_bad_items``, are left out and listed in the report's ``skipped_items``.
 
     A failure inside a suite does not lose the results of the suites that finished: the
     report is written with ``status="error"`` and the error text, and ``failed`` is True.
@@ -75,9 +82,20 @@ def run_suites(
         The run id (default: a new sortable one).
     folder : str, optional
         The run's folder name under ``config.out`` (default: the run id).
+    datasets : RunDatasets, optional
+        The result of :func:`preflight_datasets` when the caller already made it.
+
+    Raises
+    ------
+    RunItemsError
+        Bad items (without ``skip_bad_items``) or datasets that do not load.
     """
     if config.dry_run:
         raise ValueError("a dry run writes plan.json, not a report: call plan_suites")
+    t_check = time.perf_counter()
+    if datasets is None:
+        datasets = preflight_datasets(config)
+    t_check = time.perf_counter() - t_check
     label = label or suite_label(config.suites)
     run_id = run_id or new_run_id(label)
     run_dir = Path(config.out) / (folder or run_id)
@@ -103,7 +121,11 @@ def run_suites(
         composed = pipeline.deployed
         info = embedder_info(config.embedder, pipeline.base)
         ctx = RunContext(
-            embedder=composed, config=config, run_dir=run_dir, variants=pipeline.variants
+            embedder=composed,
+            config=config,
+            run_dir=run_dir,
+            variants=pipeline.variants,
+            datasets=datasets,
         )
         for name in config.suites:
             start = time.perf_counter()
@@ -116,6 +138,7 @@ def run_suites(
     if pipeline is not None:  # usage counters after the work (also what a failed run sent)
         info = embedder_info(config.embedder, pipeline.base)
     timings["total"] = round(time.perf_counter() - t0, 3)
+    timings["preflight"] = round(t_check, 3)
     report = Report(
         run_id=run_id,
         tool_version=__version__,
@@ -127,9 +150,35 @@ def run_suites(
         results=results,
         status="error" if errors else "no-gates",
         errors=errors,
+        skipped_items=list(datasets.skipped),
     )
     path = report.save(run_dir / "report.json")
     return RunOutcome(report=report, path=path, failed=bool(errors))
+
+
+def preflight_datasets(config: RunConfig) -> RunDatasets:
+    """Load and check every dataset the suites of ``config`` declare, before anything runs.
+
+    Returns
+    -------
+    RunDatasets
+        The checked datasets (bad items left out with ``config.skip_bad_items``), for
+        :func:`run_suites`.
+
+    Raises
+    ------
+    RunItemsError
+        One error naming every bad item of every dataset (with its dataset and reason),
+        and every dataset that does not load.
+    """
+    datasets = RunDatasets(skip_bad_items=config.skip_bad_items)
+    specs = [
+        spec
+        for name in config.suites
+        for spec in get_suite(name).dataset_specs(config.options_for(name), quick=config.quick)
+    ]
+    datasets.preflight(specs)
+    return datasets
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from audit.context import RunContext
 from audit.report import Result
@@ -47,3 +48,13 @@ class Suite(ABC):
         show the same view of a finished run.
         """
         return None
+
+    def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
+        """Specs of the datasets a run of this suite will load (``ctx.dataset``).
+
+        The runner loads and checks all of them, for every suite, before any suite runs
+        (:mod:`audit.preflight`), so bad items are reported together and before anything
+        is embedded. A dataset loaded without being declared is still checked, but only
+        when it is loaded. Suites that load datasets override it.
+        """
+        return []

@@ -24,7 +24,7 @@ See docs/bias.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from audit.context import RunContext
@@ -70,6 +70,12 @@ class BiasSuite(Suite):
     def summary_text(self, results: list[Result]) -> str | None:
         """Tables of effects, skew, gaps and cost, and a verdict naming what is significant."""
         return summary_text(results)
+
+    def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
+        """The datasets of the selected probes and the configured galleries."""
+        from audit.suites._bias._builtin import dataset_specs
+
+        return dataset_specs(BiasOptions.parse(options, quick=quick))
 
     def _run(self, ctx: RunContext) -> Iterable[Result]:
         opts = BiasOptions.parse(ctx.options(self.name), quick=ctx.config.quick)

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from audit.context import RunContext
 from audit.datasets import Dataset
@@ -89,6 +90,12 @@ class RedteamSuite(Suite):
     def summary_text(self, results: list[Result]) -> str | None:
         """ASR by budget, raw beside each defense; detector AUCs, defense costs, skips."""
         return summary_text(results)
+
+    def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
+        """``text_dataset`` and ``image_dataset``, unless given in memory."""
+        opts = RedteamOptions.parse(options, quick=quick)
+        given = ((self._text, opts.text_dataset), (self._image, opts.image_dataset))
+        return [spec for data, spec in given if data is None]
 
     def _run(self, ctx: RunContext) -> Iterable[Result]:
         opts = RedteamOptions.parse(ctx.options(self.name), quick=ctx.config.quick)

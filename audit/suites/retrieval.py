@@ -12,7 +12,7 @@ that size itself (``served_dims``), in which case it is asked for it. Each modal
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -154,6 +154,12 @@ class RetrievalSuite(Suite):
     def summary_text(self, results: list[Result]) -> str | None:
         """The Table-3-shaped degradation tables (Avg of R@1/5/10 and NDCG@10) and latency."""
         return summary(results)
+
+    def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
+        """The ``datasets`` option (none when datasets were given in memory)."""
+        if self._given is not None:
+            return []
+        return list(RetrievalOptions.parse(options, quick=quick).datasets)
 
     def _run(self, ctx: RunContext) -> Iterable[Result]:
         opts = RetrievalOptions.parse(ctx.options(self.name), quick=ctx.config.quick)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,11 @@ class SafetySuite(Suite):
     name = "safety"
     description = "content-safety filter: precision/recall, benign FP, groups, evasion, latency"
 
+    def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
+        """The user's labelled ``datasets`` (the built-in sets it samples ship checked)."""
+        o = SafetyOptions.parse(options, quick=quick)
+        return list(o.datasets) if "labelled" in o.parts else []
+
     def _run(self, ctx: RunContext) -> Iterable[Result]:
         from audit.safety import _evalsets as sets
         from audit.safety import _evaluate as ev
@@ -94,7 +99,7 @@ class SafetySuite(Suite):
                 source=STAND_IN,
             )
             for spec in o.datasets:
-                yield from self._user_set(safety, spec, o.label_attribute)
+                yield from self._user_set(safety, ctx.dataset(spec), spec, o.label_attribute)
         if "benign" in o.parts:
             yield from ev.benign(
                 safety,
@@ -162,11 +167,9 @@ class SafetySuite(Suite):
                 source=f"builtin:{name} corpus ({len(items)} items, benign)",
             )
 
-    def _user_set(self, safety: Any, spec: str, attr: str) -> Iterable[Result]:
-        from audit.datasets import load_dataset
+    def _user_set(self, safety: Any, ds: Any, spec: str, attr: str) -> Iterable[Result]:
         from audit.safety import _evaluate as ev
 
-        ds = load_dataset(spec)
         items = ds.corpus + ds.queries
         labels = [parse_label(it.attributes.get(attr)) for it in items]
         missing = [it.id for it, y in zip(items, labels, strict=True) if y is None]

@@ -265,7 +265,7 @@ def emoji_probe(test: EmojiTest) -> AssociationProbe:
             details["control_for"] = test.attribute
         return Stimuli((targets[0], targets[1], attrs[0], attrs[1]), details)
 
-    return AssociationProbe(
+    probe = AssociationProbe(
         f"xmodal/{test.name}",
         "xmodal",
         test.description,
@@ -273,6 +273,8 @@ def emoji_probe(test: EmojiTest) -> AssociationProbe:
         frozenset({"image", "text"}),
         build,
     )
+    probe.datasets = (EMOJI,)
+    return probe
 
 
 def user_probe(probe: Any) -> AssociationProbe:

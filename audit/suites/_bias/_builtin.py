@@ -7,6 +7,7 @@ import logging
 from functools import lru_cache
 
 from audit.config import ConfigError
+from audit.registry import RegistryError
 from audit.suites._bias._association import (
     EMOJI,
     EMOJI_TESTS,
@@ -156,3 +157,39 @@ def _resolve(reg: ProbeRegistry, name: str) -> str:
         return ends[0]
     reg.get(name)  # raises RegistryError naming the closest probes
     raise AssertionError("unreachable")
+
+
+def dataset_specs(opts: BiasOptions) -> list[str]:
+    """Specs of the datasets a bias run will load, without loading them.
+
+    The configured galleries and cost datasets, and the datasets of the built-in probes
+    the run selects (as :func:`run_registry` and :func:`select` would); the runner checks
+    their items before anything is embedded (:meth:`audit.suites.base.Suite.dataset_specs`).
+    """
+    specs = list(opts.cost_datasets)
+    specs += [g.dataset for g in (*(opts.skew_datasets or ()), *(opts.disparity_datasets or ()))]
+    reg = ProbeRegistry()
+    for p in builtin_probes().ordered():
+        replaced = (opts.skew_datasets is not None and p.kind == "skew") or (
+            opts.disparity_datasets is not None and p.kind == "disparity"
+        )
+        if p.kind == "projection-cost" and p.dataset not in opts.cost_datasets:  # type: ignore[attr-defined]
+            replaced = True
+        if p.name == "disparity/speech" and not opts.speech:
+            replaced = True  # not run (speech = false), so not loaded
+        if not replaced:
+            reg.register(p.name, p)
+    wanted: set[str] | None = None
+    if opts.tests is not None or opts.probes is not None:
+        wanted = set()
+        for name in opts.tests or ():
+            try:
+                wanted.add(_resolve(reg, name))
+            except RegistryError:  # a user probe's test: its stimuli are not a dataset
+                continue
+        for pattern in opts.probes or ():
+            wanted |= {n for n in reg.order if fnmatch.fnmatchcase(n, pattern)}
+    for p in reg.ordered():
+        if wanted is None or p.name in wanted:
+            specs += p.datasets
+    return list(dict.fromkeys(specs))

@@ -21,6 +21,7 @@ class CostProbe(Probe):
         label = dataset.removeprefix("builtin:").rstrip("/").split("/")[-1]
         self.name = f"projection-cost/{label}"
         self.dataset = dataset
+        self.datasets = (dataset,)
         self.modalities = modalities
         self.description = (
             f"retrieval cost of the projection on {dataset}: recall@10 and nDCG@10 at each "

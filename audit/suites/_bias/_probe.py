@@ -40,6 +40,9 @@ class Probe(ABC):
     description: str = ""
     modalities: frozenset[str] = frozenset({"text"})
     min_variants: int = 1
+    #: Dataset specs the probe loads, declared so that a run checks their items before
+    #: anything is embedded (:meth:`audit.suites.base.Suite.dataset_specs`).
+    datasets: tuple[str, ...] = ()
 
     @property
     def is_association(self) -> bool:

@@ -80,6 +80,7 @@ class SkewProbe(Probe):
         label = dataset.removeprefix("builtin:").rstrip("/").split("/")[-1]
         self.name = name or f"skew/{label}"
         self.dataset = dataset
+        self.datasets = (dataset,)
         self.attributes = attributes
         self.queries = queries
         self.modalities = modalities
@@ -275,6 +276,7 @@ class DisparityProbe(Probe):
         label = dataset.removeprefix("builtin:").rstrip("/").split("/")[-1]
         self.name = name or f"disparity/{label}"
         self.dataset = dataset
+        self.datasets = (dataset,)
         self.attributes = attributes
         self.modalities = modalities
         self.note = note
