@@ -43,7 +43,11 @@ class AttackReport:
     queries_used : int or None
         Model queries the attack spent (score-based and text attacks).
     per_query : dict of str to list
-        Row-wise ranks and success flags (for artifacts and the dashboard).
+        Row-wise ranks and success flags (for artifacts and the dashboard); with destroyed
+        rows, also a ``destroyed`` flag per row.
+    n_destroyed : int
+        Attacked queries that never reached the model (see ``destroyed`` in
+        :func:`evaluate_attack`); they are in ``n`` and scored as retrieving nothing.
     """
 
     attack: str
@@ -60,6 +64,7 @@ class AttackReport:
     perturbation: dict[str, float] = field(default_factory=dict)
     queries_used: int | None = None
     per_query: dict[str, list[Any]] = field(default_factory=dict)
+    n_destroyed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN kept as float NaN; the report writer decides)."""
@@ -78,6 +83,7 @@ def evaluate_attack(
     params: Mapping[str, Any] | None = None,
     perturbation: Mapping[str, ArrayLike] | None = None,
     queries_used: int | None = None,
+    destroyed: ArrayLike | None = None,
 ) -> AttackReport:
     """Compare clean and attacked query embeddings against one gallery.
 
@@ -102,6 +108,14 @@ def evaluate_attack(
         summarised as ``<name>_mean`` and ``<name>_max``.
     queries_used : int, optional
         Model queries spent by the attack.
+    destroyed : array-like of bool, shape (n,), optional
+        Rows whose attacked query never reached the model: the attack made it invalid
+        (e.g. a text left empty, which the deployment refuses). Such a query retrieves
+        nothing, so it stays in every denominator and is scored as a deployment would see
+        it: its relevant item and its target get rank ``m`` under attack (after all ``m``
+        gallery items), i.e. a miss in Recall@k, an untargeted success when eligible and a
+        targeted failure. Its attacked row in ``attacked`` is ignored (pass anything finite,
+        e.g. zeros), and ``cosine_drift`` averages over the other rows (NaN when none).
 
     Returns
     -------
@@ -116,16 +130,17 @@ def evaluate_attack(
     n, m = s_clean.shape
     if not 1 <= k <= m:
         raise ValueError(f"k must be in [1, {m}], got {k}")
+    gone = _destroyed_mask(destroyed, n)
     per_query: dict[str, list[Any]] = {}
     recall_clean = recall_adv = None
     if relevant is not None:
         r_clean = ranks_of(s_clean, relevant)
-        r_adv = ranks_of(s_adv, relevant)
+        r_adv = np.where(gone, m, ranks_of(s_adv, relevant))
         recall_clean, recall_adv = float(np.mean(r_clean < k)), float(np.mean(r_adv < k))
         per_query.update(rank_clean=r_clean.tolist(), rank_attacked=r_adv.tolist())
     if target is not None:
         t_clean = ranks_of(s_clean, target)
-        t_adv = ranks_of(s_adv, target)
+        t_adv = np.where(gone, m, ranks_of(s_adv, target))
         eligible = t_clean > 0
         success = eligible & (t_adv == 0)
         per_query.update(target_rank_clean=t_clean.tolist(), target_rank_attacked=t_adv.tolist())
@@ -133,6 +148,9 @@ def evaluate_attack(
         eligible = r_clean < k
         success = eligible & (r_adv >= k)
     per_query["success"] = success.tolist()
+    if gone.any():
+        per_query["destroyed"] = gone.tolist()
+    drift = cosine_drift(clean, attacked)[~gone]
     n_eligible, n_success = int(eligible.sum()), int(success.sum())
     sizes: dict[str, float] = {}
     for key, values in (perturbation or {}).items():
@@ -150,8 +168,21 @@ def evaluate_attack(
         n_success=n_success,
         recall_clean=recall_clean,
         recall_attacked=recall_adv,
-        cosine_drift=float(cosine_drift(clean, attacked).mean()),
+        cosine_drift=float(drift.mean()) if drift.size else float("nan"),
         perturbation=sizes,
         queries_used=queries_used,
         per_query=per_query,
+        n_destroyed=int(gone.sum()),
     )
+
+
+def _destroyed_mask(destroyed: ArrayLike | None, n: int) -> np.ndarray:
+    """``destroyed`` as an (n,) bool array (all False when None)."""
+    if destroyed is None:
+        return np.zeros(n, dtype=bool)
+    mask = np.asarray(destroyed)
+    if mask.shape != (n,) or mask.dtype != np.bool_:
+        raise ValueError(
+            f"destroyed must be a bool array of shape ({n},), got {mask.dtype} {mask.shape}"
+        )
+    return mask

@@ -19,7 +19,7 @@ from redteam.text._base import TextAttack, text_attacks
 from redteam.text._bidi import LRO, PDF, RLO, BidiReorder
 from redteam.text._case_noise import CaseNoise
 from redteam.text._confusables import FOLD, HOMOGLYPHS
-from redteam.text._evaluate import TextEmbedFn, evaluate_text_attack
+from redteam.text._evaluate import RefuseFn, TextEmbedFn, evaluate_text_attack, refuse_empty
 from redteam.text._homoglyph import Homoglyph
 from redteam.text._invisible import INVISIBLE_CHARS, Invisible
 from redteam.text._typo_drop import TypoDrop
@@ -41,6 +41,7 @@ __all__ = [
     "CaseNoise",
     "Homoglyph",
     "Invisible",
+    "RefuseFn",
     "TextAttack",
     "TextEmbedFn",
     "TypoDrop",
@@ -49,5 +50,6 @@ __all__ = [
     "TypoSwap",
     "WhitespaceNoise",
     "evaluate_text_attack",
+    "refuse_empty",
     "text_attacks",
 ]

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from audit.datasets import Dataset
 from audit.embedders.base import Embedder
-from audit.items import Item, load_image, text_item
+from audit.items import Item, ItemError, ItemLimits, check_item, load_image, text_item
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,27 @@ def text_embed_fn(embedder: Embedder, *, prefix: str = "redteam-text") -> Callab
         return embedder.embed(items, purpose="query")
 
     return embed
+
+
+def text_refusal(embedder: Embedder) -> Callable[[str], str | None]:
+    """``text -> reason or None``: the embedder's own item check, for attacked queries.
+
+    A text attack can make a query invalid (``typo-drop`` deletes every letter of a short
+    query); ``embed`` would refuse the whole batch for it. Checking each text the same way
+    first lets ``evaluate_text_attack`` count such a query as destroyed (it retrieves
+    nothing) instead of crashing the suite.
+    """
+    limits = getattr(embedder, "limits", None)
+    limits = limits if isinstance(limits, ItemLimits) else None
+
+    def refuse(text: str) -> str | None:
+        try:
+            check_item(text_item("redteam-text", text), limits)
+        except ItemError as exc:
+            return exc.reason
+        return None
+
+    return refuse
 
 
 def png_bytes(image: np.ndarray) -> bytes:

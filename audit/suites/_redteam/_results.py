@@ -2,7 +2,9 @@
 
 Every attack gives ``attack_success_rate`` (variant ``raw`` undefended, ``defended`` with
 ``details.defense``), ``recall@k_attacked`` (``details.recall_clean`` beside it) and
-``cosine_drift``; score-based and text attacks add ``queries_used``. A defense's price on
+``cosine_drift``; score-based and text attacks add ``queries_used``, text attacks
+``queries_destroyed`` (attacked queries the embedder would refuse, e.g. left empty: they
+count as misses; ``details.n_destroyed`` on every result of the attack). A defense's price on
 clean retrieval is ``clean_recall_cost`` under check ``defense/<name>``. A check that cannot
 run on this embedder gives one ``skipped`` result (value null) with ``details.reason``.
 """
@@ -71,9 +73,11 @@ def attack_results(
     modality: str,
     defense: str | None = None,
     queries: bool = False,
+    destroyed: bool = False,
     **details: Any,
 ) -> Iterator[Result]:
-    """ASR, Recall@k under attack and drift of one report (plus queries_used if asked).
+    """ASR, Recall@k under attack and drift of one report (plus queries_used and
+    queries_destroyed if asked).
 
     ``details`` must carry the budget (``budget`` for edit counts and query budgets, ``eps``
     for L-inf budgets: the dashboard plots ASR against them).
@@ -85,6 +89,7 @@ def attack_results(
         "defense": defense,
         "n_eligible": rep.n_eligible,
         "n_success": rep.n_success,
+        "n_destroyed": rep.n_destroyed,
         "recall_clean": rep.recall_clean,
         "perturbation": rep.perturbation,
         **details,
@@ -116,6 +121,16 @@ def attack_results(
             check,
             "queries_used",
             float(rep.queries_used),
+            modality=modality,
+            n=rep.n,
+            variant=variant,
+            **common,
+        )
+    if destroyed:
+        yield result(
+            check,
+            "queries_destroyed",
+            float(rep.n_destroyed),
             modality=modality,
             n=rep.n,
             variant=variant,

@@ -71,6 +71,15 @@ def summary_text(results: list[Result]) -> str | None:
                 )
             )
         lines += _table(rows)
+    gone = [r for r in mine if r.metric == "queries_destroyed" and r.value]
+    if gone:
+        lines += ["", "Attacked queries the embedder refuses (e.g. left empty), scored as misses"]
+        for r in gone:
+            label = r.details.get("defense") or "raw"
+            lines.append(
+                f"  {r.check} {budget_label(r.check, r.details)} {label}: "
+                f"{r.value:.0f} of {r.n} queries"
+            )
     costs = [r for r in mine if r.metric == "clean_recall_cost"]
     if costs:
         lines += ["", "Defense cost on clean retrieval (Recall@k without -> with the defense)"]

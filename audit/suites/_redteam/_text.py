@@ -14,7 +14,7 @@ import numpy as np
 
 from audit.items import text_item
 from audit.report import Result
-from audit.suites._redteam._adapters import Env, retrieval_task, text_embed_fn
+from audit.suites._redteam._adapters import Env, retrieval_task, text_embed_fn, text_refusal
 from audit.suites._redteam._options import RedteamOptions
 from audit.suites._redteam._results import attack_results, clean_cost, result, skipped
 from redteam.defenses import UnicodeSanitizer
@@ -35,6 +35,7 @@ def text_query_attacks(env: Env, opts: RedteamOptions) -> Iterator[Result]:
     ds = env.text_data()
     task = retrieval_task(ds, "text", env.rng("redteam/text/sample"), opts.text_queries, 0)
     embed = text_embed_fn(env.embedder)
+    refuse = text_refusal(env.embedder)
     gallery = env.embedder.embed(task.gallery, purpose="index")
     queries = [str(q.content) for q in task.queries]
     sanitizer = UnicodeSanitizer()
@@ -45,9 +46,18 @@ def text_query_attacks(env: Env, opts: RedteamOptions) -> Iterator[Result]:
         seed = env.seed(f"redteam/text/{name}")
         for budget in opts.text_budgets:
             attack = text_attacks.get(name)(budget=budget, seed=seed)
-            raw = evaluate_text_attack(embed, queries, gallery, attack, relevant=task.relevant, k=k)
-            dfd = evaluate_text_attack(
-                embed, queries, gallery, attack, relevant=task.relevant, k=k, defense=sanitizer
+            raw, dfd = (
+                evaluate_text_attack(
+                    embed,
+                    queries,
+                    gallery,
+                    attack,
+                    relevant=task.relevant,
+                    k=k,
+                    defense=defense,
+                    refuse=refuse,
+                )
+                for defense in (None, sanitizer)
             )
             example = _example(attack.perturb(queries[:1])[0], queries[0])
             extra = base | {"budget": budget, "seed": seed, "edit_unit": attack.edit_unit}
@@ -56,6 +66,7 @@ def text_query_attacks(env: Env, opts: RedteamOptions) -> Iterator[Result]:
                 raw,
                 modality=task.modality,
                 queries=True,
+                destroyed=True,
                 example=example,
                 **extra,
             )
@@ -65,6 +76,7 @@ def text_query_attacks(env: Env, opts: RedteamOptions) -> Iterator[Result]:
                 modality=task.modality,
                 defense=SANITIZE,
                 queries=True,
+                destroyed=True,
                 **extra,
             )
             costs = costs or (raw.recall_clean, dfd.recall_clean)
