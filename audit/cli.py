@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # annotations only: importing these at run time would slow `-
     from audit.gates import Policy
     from audit.report import Report
 
-    Gating = tuple[Policy | None, Report | None, str | None]
+    # policy, baseline, baseline path, --allow-errors
+    Gating = tuple[Policy | None, Report | None, str | None, bool]
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3
 SUITE_CHOICES_ALL = "all"
@@ -218,6 +219,12 @@ def _add_gate_arguments(p: argparse.ArgumentParser, *, policy_required: bool) ->
     p.add_argument(
         "--summary", type=Path, metavar="FILE", help="write a Markdown summary (CI job summary)"
     )
+    p.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="accept a run in which some checks errored: judge it by its gates (exit 0/1) "
+        "instead of status 'incomplete' and exit 3; errored checks are still reported",
+    )
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -253,6 +260,7 @@ def _run_config(args: argparse.Namespace):
     if not isinstance(seed, int):
         raise ConfigError(f"seed must be an integer, got {seed!r}")
     specs = _embedder_specs(args.embedder, file)
+    quick = bool(args.quick or file.get("quick", False))
     engine = str(args.engine or file.get("engine", "inprocess"))
     engine_options = _engine_options(args, engine, dict(file.get("engine_options", {})))
     if (
@@ -267,24 +275,47 @@ def _run_config(args: argparse.Namespace):
         embedder=specs[0],
         out=out,
         cache=cache,
-        quick=bool(args.quick or file.get("quick", False)),
+        quick=quick,
         seed=seed,
         skip_bad_items=bool(args.skip_bad_items or file.get("skip_bad_items", False)),
         progress=not args.no_progress,
-        suite_options=dict(file.get("suite", {})),
+        suite_options=_suite_options(file.get("suite", {}), suites, quick),
         debias=_debias_path(args.debias or file.get("debias")),
         safety_policy=_safety_policy(args.safety_policy or file.get("safety_policy")),
         engine=engine,
         engine_options=engine_options,
         dry_run=bool(args.dry_run),
+        allow_errors=bool(args.allow_errors or file.get("allow_errors", False)),
     )
     return config, specs
+
+
+def _suite_options(tables: dict, suites: list[str], quick: bool) -> dict[str, dict]:
+    """``[suite.NAME]`` tables, checked now: a misspelled suite or option exits 2.
+
+    Every table must name a registered suite (a typo is never silently ignored); the
+    options of the suites this run executes are parsed by the suite itself.
+    """
+    from audit.config import ConfigError
+    from audit.registry import RegistryError
+    from audit.suites import SUITES, get_suite
+
+    for name, options in tables.items():
+        try:
+            SUITES.get(name)
+        except RegistryError as exc:
+            raise ConfigError(f"[suite.{name}]: {exc}") from None
+        if not isinstance(options, dict):
+            raise ConfigError(f"[suite.{name}] must be a table of options")
+    for name in suites:
+        get_suite(name).check_options(tables.get(name, {}), quick=quick)
+    return dict(tables)
 
 
 def _embedder_specs(given: list[str] | None, file: dict) -> list[str]:
     """``--embedder`` values, else the config file's ``embedders``/``embedder``, else local."""
     from audit.config import ConfigError
-    from audit.embedders import EMBEDDERS, parse_spec
+    from audit.embedders import check_spec
 
     specs = [s.strip() for s in given] if given else None
     if specs is None:
@@ -295,7 +326,10 @@ def _embedder_specs(given: list[str] | None, file: dict) -> list[str]:
     if twice:
         raise ConfigError(f"embedder(s) given more than once: {', '.join(twice)}")
     for spec in specs:
-        EMBEDDERS.get(parse_spec(spec)[0])  # fail fast on a typo, with the closest names
+        try:  # fail fast on a typo in the kind or an ?option, with the closest names
+            check_spec(spec)
+        except ValueError as exc:  # the spec is not echoed: a mistyped key may hold a secret
+            raise ConfigError(f"embedder spec: {exc}") from None
     return specs
 
 
@@ -343,6 +377,12 @@ def _debias_path(value: object) -> Path | None:
     path = Path(str(value))
     if not path.is_file():
         raise ConfigError(f"debiasing projection not found: {path} (make one: audit fit-debias)")
+    from fairness.debias import load_debiaser
+
+    try:  # read it now (small, never unpickled), so a bad file exits 2 before any suite runs
+        load_debiaser(path)
+    except ValueError as exc:
+        raise ConfigError(f"--debias: {exc}") from None
     return path
 
 
@@ -360,7 +400,7 @@ def _load_gating(args: argparse.Namespace) -> Gating:
     if args.policy is None:
         if args.baseline is not None or args.junit is not None:
             raise ConfigError("--baseline and --junit need --policy")
-        return None, None, None
+        return None, None, None, bool(args.allow_errors)
     policy = load_policy(args.policy)
     baseline, baseline_path = None, None
     if args.baseline is not None:
@@ -368,6 +408,12 @@ def _load_gating(args: argparse.Namespace) -> Gating:
         baseline_path = str(file)
         if baseline.status == "error":
             raise ConfigError(f"baseline run {baseline.run_id} failed; its results are incomplete")
+        if baseline.status == "incomplete":
+            raise ConfigError(
+                f"baseline run {baseline.run_id} is incomplete: "
+                f"{_errored_checks(baseline)}; to use it anyway, re-gate it first with "
+                "`audit gate RUN_DIR --allow-errors --policy FILE`"
+            )
     needs = policy.needs_baseline()
     if needs and baseline is None:
         raise ConfigError(
@@ -376,7 +422,14 @@ def _load_gating(args: argparse.Namespace) -> Gating:
         )
     if baseline is not None and not needs:
         log.warning("--baseline given, but the policy has no regression gate to use it")
-    return policy, baseline, baseline_path
+    return policy, baseline, baseline_path, bool(args.allow_errors)
+
+
+def _errored_checks(report: Report) -> str:
+    """``N errored check(s): suite/check, ...`` for messages."""
+    names = [f"{e.suite}/{e.check}" for e in report.check_errors]
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return f"{len(names)} errored check(s): {', '.join(names[:5])}{more}"
 
 
 def _write_outputs(
@@ -399,25 +452,31 @@ def _gate_report(
 ) -> tuple[Report, int, tuple[str, str] | None]:
     """Judge a finished run by the policy and save it: (report, exit code, error).
 
-    ``error`` is (JUnit test name, message) when nothing was judged.
+    ``error`` is (JUnit test name, message) when nothing was judged. A run with errored
+    checks is ``incomplete`` (exit 3, gates still judged; JUnit lists the errored checks)
+    unless errors are allowed by ``--allow-errors`` or by the run's own ``allow_errors``.
     """
     from audit.config import ConfigError
     from audit.gates import apply_policy
 
-    policy, baseline, baseline_path = gating
+    policy, baseline, baseline_path, allow = gating
+    allow = allow or bool(report.config.get("allow_errors", False))
     if report.status == "error":
         return (
             report,
             EXIT_RUN_FAILED,
             ("run", f"run {report.run_id} failed:\n" + "\n".join(report.errors)),
         )
-    if policy is None:
-        return report, EXIT_OK, None
-    try:
-        report = apply_policy(report, policy, baseline=baseline, baseline_path=baseline_path)
-        report.save(path)
-    except ConfigError as exc:
-        return report, EXIT_USAGE, ("policy", f"policy error: {exc}")
+    if policy is not None:
+        try:
+            report = apply_policy(
+                report, policy, baseline=baseline, baseline_path=baseline_path, allow_errors=allow
+            )
+            report.save(path)
+        except ConfigError as exc:
+            return report, EXIT_USAGE, ("policy", f"policy error: {exc}")
+    if report.status == "incomplete":
+        return report, EXIT_RUN_FAILED, None
     return report, EXIT_GATE_FAILED if report.status == "failed" else EXIT_OK, None
 
 
@@ -435,6 +494,12 @@ def _judge(args: argparse.Namespace, report: Report, path: Path, gating: Gating)
     if code == EXIT_USAGE and error is not None:
         hint = f"fix the policy, then re-gate without re-running: audit gate {path.parent}"
         print(f"audit: error: {error[1]}\naudit: {hint} --policy FILE", file=sys.stderr)
+    elif code == EXIT_RUN_FAILED and report.status == "incomplete":
+        print(
+            f"audit: error: run {report.run_id} is incomplete: {_errored_checks(report)} "
+            "(an errored check is not a pass; --allow-errors accepts partial runs)",
+            file=sys.stderr,
+        )
     elif code == EXIT_RUN_FAILED:
         print(f"audit: error: run {report.run_id} failed; no gate was judged", file=sys.stderr)
     return code
@@ -486,7 +551,10 @@ def _compare(args: argparse.Namespace, config, specs: list[str], gating: Gating)
         for r in outcome.runs
     ]
     for ref, (code, error) in zip(outcome.runs, codes, strict=True):
-        if code == EXIT_RUN_FAILED:
+        if code == EXIT_RUN_FAILED and ref.report and ref.report.status == "incomplete":
+            why = _errored_checks(ref.report)
+            print(f"audit: error: {ref.spec}: run incomplete, {why}", file=sys.stderr)
+        elif code == EXIT_RUN_FAILED:
             why = ref.report.errors[0] if ref.report and ref.report.errors else ref.error
             print(f"audit: error: {ref.spec} failed: {why or 'no report'}", file=sys.stderr)
         elif code == EXIT_USAGE and error is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,35 @@ from typing import Any
 
 class ConfigError(ValueError):
     """A configuration or usage error (CLI exit code 2)."""
+
+
+def check_keys(where: str, given: Iterable[str], known: Iterable[str], what: str = "key") -> None:
+    """Refuse keys not in ``known``, naming each and the closest known one.
+
+    Parameters
+    ----------
+    where : str
+        Where the keys were read, for the message (``"run.toml"``, ``"[suite.bias]"``).
+    given, known : iterable of str
+        The keys found and the keys allowed.
+    what : str
+        What a key is called there (``"key"``, ``"option"``).
+
+    Raises
+    ------
+    ConfigError
+        For the first unknown key (sorted), with a suggestion and the known keys.
+    """
+    from audit.registry import did_you_mean
+
+    known = sorted(known)
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        more = f" (and {', '.join(map(repr, unknown[1:]))})" if len(unknown) > 1 else ""
+        raise ConfigError(
+            f"{where}: unknown {what} {unknown[0]!r}{did_you_mean(unknown[0], known)}{more}; "
+            f"known: {', '.join(known)}"
+        )
 
 
 @dataclass
@@ -53,6 +83,10 @@ class RunConfig:
     comparison : str or None
         The comparison run this run belongs to (``audit run`` with several
         ``--embedder``); None for a run of its own.
+    allow_errors : bool
+        Accept a run in which some checks errored (``--allow-errors``): it is then judged
+        by its gates alone instead of ending ``incomplete`` with exit code 3. The errored
+        checks are recorded and shown either way.
     """
 
     suites: list[str] = field(default_factory=lambda: ["bias"])
@@ -70,6 +104,7 @@ class RunConfig:
     engine_options: dict[str, Any] = field(default_factory=dict)
     dry_run: bool = False
     comparison: str | None = None
+    allow_errors: bool = False
 
     def options_for(self, suite: str) -> dict[str, Any]:
         """Options of one suite (empty when the config file has none)."""
@@ -91,7 +126,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     run), ``out``, ``cache``, ``debias``, ``safety_policy``, ``quick``, ``seed``,
     ``skip_bad_items``,
     ``engine``, ``[engine_options]`` (Ray: address, shard_size, shard_dir, num_actors,
-    num_gpus, num_cpus), ``[suite.NAME]`` tables of per-suite options.
+    num_gpus, num_cpus), ``allow_errors``, ``[suite.NAME]`` tables of per-suite options.
+    An unknown key is a :class:`ConfigError` naming the closest known one.
     """
     path = Path(path)
     try:
@@ -113,10 +149,11 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         "suite",
         "engine",
         "engine_options",
+        "allow_errors",
     }
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    check_keys(str(path), data, known)
+    if "allow_errors" in data and not isinstance(data["allow_errors"], bool):
+        raise ConfigError(f"{path}: allow_errors must be true or false")
     if "engine_options" in data and not isinstance(data["engine_options"], dict):
         raise ConfigError(f"{path}: engine_options must be a table ([engine_options])")
     if "suite" in data and not isinstance(data["suite"], dict):

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> str:
+    """``"; did you mean 'x'?"`` naming the closest of ``known`` to ``name``, or ``""``.
+
+    One suggestion rule for every "unknown name" message (registries, config keys, backend
+    spec options), so a typo gets the same help wherever it is made.
+    """
+    close = difflib.get_close_matches(name, list(known), n=n, cutoff=0.5)
+    return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
 
 
 class RegistryError(KeyError):
@@ -51,8 +61,7 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            close = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            hint = did_you_mean(name, self._entries)
             known = ", ".join(sorted(self._entries)) or "none"
             raise RegistryError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
 

@@ -15,7 +15,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
-Status = Literal["passed", "failed", "no-gates", "error"]
+#: ``passed``/``failed``: every gate passed / a gate failed; ``no-gates``: no policy
+#: applied; ``error``: the run itself failed (results are partial, nothing is judged);
+#: ``incomplete``: the run finished but some requested checks errored (``check_errors``),
+#: and errors were not allowed (``--allow-errors``). See docs/report-schema.md.
+Status = Literal["passed", "failed", "no-gates", "error", "incomplete"]
 
 
 class SchemaVersionError(ValueError):
@@ -97,6 +101,14 @@ class GateResult(_Strict):
     selected: int | None = None
 
 
+class CheckError(_Strict):
+    """A requested check that raised instead of producing results."""
+
+    suite: str
+    check: str
+    error: str  # "ErrorType: message"
+
+
 class SkippedItem(_Strict):
     """A dataset item a run left out (``--skip-bad-items``) because it failed the checks
     made before embedding (see :mod:`audit.preflight`)."""
@@ -136,6 +148,7 @@ class Report(_Strict):
     policy: PolicyInfo | None = None
     errors: list[str] = Field(default_factory=list)
     skipped_items: list[SkippedItem] = Field(default_factory=list)
+    check_errors: list[CheckError] = Field(default_factory=list)
 
     @field_validator("schema_version")
     @classmethod

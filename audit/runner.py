@@ -24,7 +24,7 @@ from audit.config import RunConfig
 from audit.context import RunContext
 from audit.pipeline import build_pipeline, embedder_info, wrappers_info
 from audit.preflight import RunDatasets
-from audit.report import EmbedderInfo, Report, Result, Wrappers
+from audit.report import CheckError, EmbedderInfo, Report, Result, Status, Wrappers
 from audit.suites import get_suite
 
 if TYPE_CHECKING:
@@ -71,6 +71,8 @@ def run_suites(
 
     A failure inside a suite does not lose the results of the suites that finished: the
     report is written with ``status="error"`` and the error text, and ``failed`` is True.
+    Checks that errored while their suite went on are listed in ``check_errors``; the
+    status is then ``"incomplete"`` unless ``config.allow_errors`` (see :func:`run_status`).
 
     Parameters
     ----------
@@ -103,6 +105,7 @@ def run_suites(
     timings: dict[str, float] = {}
     results: list[Result] = []
     errors: list[str] = []
+    check_errors: list[CheckError] = []
     t0 = time.perf_counter()
     info = EmbedderInfo(spec=config.embedder, name=config.embedder, modalities=[], dim=0)
     composed = None
@@ -129,7 +132,14 @@ def run_suites(
         )
         for name in config.suites:
             start = time.perf_counter()
-            results.extend(get_suite(name).run(ctx))
+            suite = get_suite(name)
+            try:
+                results.extend(suite.run(ctx))
+            finally:  # checks that errored before a suite failed are reported too
+                check_errors += [
+                    CheckError(suite=name, check=check, error=error)
+                    for check, error in suite.check_errors.items()
+                ]
             timings[f"suite/{name}"] = round(time.perf_counter() - start, 3)
     except Exception as exc:  # the run failed: keep what finished, record why
         log.debug("run failed", exc_info=True)
@@ -148,8 +158,9 @@ def run_suites(
         config=config.to_dict(),
         timings=timings,
         results=results,
-        status="error" if errors else "no-gates",
+        status=run_status(bool(errors), check_errors, allow_errors=config.allow_errors),
         errors=errors,
+        check_errors=check_errors,
         skipped_items=list(datasets.skipped),
     )
     path = report.save(run_dir / "report.json")
@@ -179,6 +190,18 @@ def preflight_datasets(config: RunConfig) -> RunDatasets:
     ]
     datasets.preflight(specs)
     return datasets
+
+
+def run_status(failed: bool, check_errors: Sequence[CheckError], *, allow_errors: bool) -> Status:
+    """The status of a run before any gate: ``error``, ``incomplete`` or ``no-gates``.
+
+    ``error``: the run itself stopped. ``incomplete``: it finished, but requested checks
+    errored and errors are not allowed (an errored check is not a pass). Gating keeps
+    the same rule (:func:`audit.gates.apply_policy`).
+    """
+    if failed:
+        return "error"
+    return "incomplete" if check_errors and not allow_errors else "no-gates"
 
 
 @dataclass

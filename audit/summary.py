@@ -79,6 +79,10 @@ def summarize(report: Report, *, path: str | None = None, max_rows: int = 60) ->
         head.append(f"gate {mark} {g.name}: {g.metric} {_fmt(g.value)} {g.op} {g.threshold}")
         if g.message:
             head.append(f"  {g.message}")
+    if report.check_errors:
+        allowed = "" if report.status == "incomplete" else " (allowed by --allow-errors)"
+        head.append(f"{len(report.check_errors)} check(s) errored{allowed}:")
+        head += [f"  ERROR {e.suite}/{e.check}: {e.error}" for e in report.check_errors]
     head.append(f"status: {report.status}")
     for e in report.errors[:1]:
         head.append(f"error: {e}")

@@ -25,6 +25,7 @@ __all__ = [
     "Embedder",
     "EmbedderEntry",
     "EmbeddingError",
+    "check_spec",
     "create_embedder",
     "l2_normalize",
     "parse_spec",
@@ -34,11 +35,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class EmbedderEntry:
-    """A backend: ``module:factory`` taking the spec's argument, and a description."""
+    """A backend: ``module:factory`` taking the spec's argument, and a description.
+
+    ``check`` (``module:function``) validates the argument's options without building
+    the backend; :func:`check_spec` calls it.
+    """
 
     target: str
     description: str
     needs_arg: bool = False
+    check: str | None = None
 
 
 EMBEDDERS: Registry[EmbedderEntry] = Registry("embedder")
@@ -58,6 +64,7 @@ EMBEDDERS.register(
         "Cohere Embed 4, TwelveLabs Marengo Embed 2.7 "
         "(bedrock:<model-id>[?dim=..&region=..])",
         needs_arg=True,
+        check="audit.embedders._spec_check:check_bedrock",
     ),
 )
 EMBEDDERS.register(
@@ -67,6 +74,7 @@ EMBEDDERS.register(
         "Google Gemini Embedding (gemini-embedding-001), text "
         "(gemini:<model>[?dim=..&task=..&vertexai=0|1]; extra mme-audit[google])",
         needs_arg=True,
+        check="audit.embedders._spec_check:check_gemini",
     ),
 )
 EMBEDDERS.register(
@@ -76,6 +84,7 @@ EMBEDDERS.register(
         "Vertex AI multimodalembedding@001: text (32 tokens), image, video; documents "
         "opt-in (vertex:<model>[?dim=..&project=..&location=..]; extra mme-audit[google])",
         needs_arg=True,
+        check="audit.embedders._spec_check:check_vertex",
     ),
 )
 EMBEDDERS.register(
@@ -84,6 +93,7 @@ EMBEDDERS.register(
         "audit.embedders.st:StEmbedder",
         "sentence-transformers text model (st:<folder-or-hub-id>[?options][#pins])",
         needs_arg=True,
+        check="audit.embedders._spec_check:check_st",
     ),
 )
 EMBEDDERS.register(
@@ -93,6 +103,7 @@ EMBEDDERS.register(
         "transformers CLIP/SigLIP (text, image, video, document) or CLAP (text, audio) "
         "(hf:<folder-or-hub-id>[?options][#pins])",
         needs_arg=True,
+        check="audit.embedders._spec_check:check_hf",
     ),
 )
 
@@ -113,12 +124,36 @@ def create_embedder(spec: str) -> Embedder:
     ValueError
         When a kind that needs an argument (``st:PATH``) has none, or vice versa.
     """
+    arg = parse_spec(spec)[1]
+    entry = _entry_for(spec)
+    module, _, factory = entry.target.partition(":")
+    make = getattr(importlib.import_module(module), factory)
+    return make(arg) if entry.needs_arg else make()
+
+
+def _entry_for(spec: str) -> EmbedderEntry:
     kind, arg = parse_spec(spec)
     entry = EMBEDDERS.get(kind)
     if entry.needs_arg and not arg:
         raise ValueError(f"embedder {kind!r} needs an argument: {kind}:<path-or-id>")
     if not entry.needs_arg and arg:
         raise ValueError(f"embedder {kind!r} takes no argument, got {spec!r}")
-    module, _, factory = entry.target.partition(":")
-    make = getattr(importlib.import_module(module), factory)
-    return make(arg) if entry.needs_arg else make()
+    return entry
+
+
+def check_spec(spec: str) -> None:
+    """Validate a spec without building its backend (no model load, no network).
+
+    Raises
+    ------
+    audit.registry.RegistryError
+        For an unknown kind (with the closest known names).
+    ValueError
+        For a missing or unexpected argument, or an unknown (with the closest known one),
+        repeated or badly typed ``?option``.
+    """
+    arg = parse_spec(spec)[1]
+    entry = _entry_for(spec)
+    if entry.check is not None and arg is not None:
+        module, _, func = entry.check.partition(":")
+        getattr(importlib.import_module(module), func)(arg)

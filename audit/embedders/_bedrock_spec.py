@@ -6,12 +6,12 @@ Credentials are refused outright; they come from boto3's standard chain only.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from audit.embedders._bedrock_transport import RetryPolicy
+from audit.registry import did_you_mean
 
 _UPPER: Callable[[str], str] = str.upper
 
@@ -82,9 +82,7 @@ def parse_options(query: str) -> dict[str, Any]:
                 "accepted in a spec: use boto3's standard chain (environment, profile, role)"
             )
         if key not in known:
-            close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown bedrock spec option {key!r}{hint}")
+            raise ValueError(f"unknown bedrock spec option {key!r}{did_you_mean(key, known)}")
         if key in kwargs or key in retry:
             raise ValueError(f"bedrock spec option {key!r} given twice")
         if value == "":

@@ -7,12 +7,12 @@ Credentials are refused outright: API keys come from ``GEMINI_API_KEY`` /
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from audit.embedders._bedrock_transport import RetryPolicy
+from audit.registry import did_you_mean
 
 # options that build the RetryPolicy (shared by both backends)
 RETRY_OPTIONS: dict[str, Callable[[str], Any]] = {
@@ -33,6 +33,41 @@ def flag(value: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError(value)
+
+
+# option -> converter of each backend; the constructor keyword has the same name. Here
+# (not in the backend modules) so a spec is checked before anything is built.
+GEMINI_OPTIONS: dict[str, Callable[[str], Any]] = {
+    "dim": int,
+    "task": str.upper,
+    "index_task": str.upper,
+    "query_task": str.upper,
+    "vertexai": flag,
+    "project": str,
+    "location": str,
+    "base_url": str,
+    "batch_size": int,
+    "long_text": str.lower,
+    "timeout": float,
+    "max_workers": int,
+    "max_requests": int,
+}
+VERTEX_OPTIONS: dict[str, Callable[[str], Any]] = {
+    "dim": int,
+    "project": str,
+    "location": str,
+    "api_endpoint": str,
+    "documents": flag,
+    "video_interval": int,
+    "video_max_seconds": int,
+    "doc_max_pages": int,
+    "doc_dpi": int,
+    "max_inline_bytes": int,
+    "long_text": str.lower,
+    "timeout": float,
+    "max_workers": int,
+    "max_requests": int,
+}
 
 
 def parse_options(
@@ -75,9 +110,7 @@ def parse_options(
                 "GOOGLE_APPLICATION_CREDENTIALS)"
             )
         if key not in known:
-            close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown {kind} spec option {key!r}{hint}")
+            raise ValueError(f"unknown {kind} spec option {key!r}{did_you_mean(key, known)}")
         if key in kwargs or key in retry:
             raise ValueError(f"{kind} spec option {key!r} given twice")
         if value == "":

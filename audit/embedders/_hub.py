@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+from audit.registry import did_you_mean
 from audit.weights import WeightsError, sha256_file
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ _FOREIGN_WEIGHTS += ["openvino/*", "coreml/*", "*.mlmodel"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[A-Za-z0-9][\w.\-]*)?$")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 COMMON_OPTIONS = ("revision", "device", "batch_size", "allow_pickle", "matryoshka")
+#: ``hf:`` also samples video frames and renders document pages.
+HF_OPTIONS = (*COMMON_OPTIONS, "frames", "pages")
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ def parse_model_arg(arg: str, *, kind: str, allowed: Collection[str]) -> ModelRe
         for key, value in pairs:
             if key not in allowed:
                 raise ValueError(
-                    f"{kind}: unknown option {key!r}; known: {', '.join(sorted(allowed))}"
+                    f"{kind}: unknown option {key!r}{did_you_mean(key, allowed)}; "
+                    f"known: {', '.join(sorted(allowed))}"
                 )
             if key in options:
                 raise ValueError(f"{kind}: option {key!r} given twice")

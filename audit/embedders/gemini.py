@@ -60,9 +60,9 @@ from audit.embedders.base import (
     EmbeddingError,
     Purpose,
     check_request,
-    check_vectors,
-    l2_normalize,
-    truncate,
+    finish_checked,
+    finish_raw,
+    keep_finished,
 )
 from audit.items import BadItemsError, Item, ItemError, validate_items
 
@@ -274,8 +274,12 @@ class GeminiEmbedder(BaseEmbedder):
         validate_items(items, self.limits)
         if not items:
             return np.empty((0, dim or self.dim), dtype=np.float32)
-        raw = self._embed_raw(items, purpose)
-        return truncate(l2_normalize(check_vectors(raw, items, self.dim, self.name)), dim, self.dim)
+        try:
+            raw = self._embed_raw(items, purpose)
+        except BaseException as exc:
+            finish_raw(exc, items, dim, self.dim)  # answers that arrived leave with the error
+            raise
+        return finish_checked(self, items, raw, dim)
 
     def close(self) -> None:
         """Release the request thread pool."""
@@ -294,10 +298,22 @@ class GeminiEmbedder(BaseEmbedder):
         results = transport.map(
             lambda r: transport.call(lambda: self._send(client, r), self.model, r), requests
         )
-        raise_failures(self.model, results)
         out = np.empty((len(items), self.dim), dtype=np.float32)
-        for req, answer in zip(requests, results, strict=True):
-            out[list(req.item_index)] = self._parse(items, req, answer)
+        done: list[int] = []
+        for n, (req, answer) in enumerate(zip(requests, results, strict=True)):
+            if isinstance(answer, BaseException):
+                continue
+            try:
+                out[list(req.item_index)] = self._parse(items, req, answer)
+            except EmbeddingError as exc:
+                results[n] = exc
+                continue
+            done += req.item_index
+        try:
+            raise_failures(self.model, results)
+        except BaseException as exc:
+            keep_finished(exc, items, done, out[done])  # raw rows; embed finishes them
+            raise
         return out
 
     def _task(self, purpose: str) -> str:
@@ -452,23 +468,8 @@ def from_spec(arg: str | None) -> GeminiEmbedder:
     ``<model>[?option=value&...]``; an empty model means gemini-embedding-001. Options
     are listed in docs/embedders-google.md; credentials are never accepted here.
     """
-    from audit.embedders._google_spec import flag, parse_options
+    from audit.embedders._google_spec import GEMINI_OPTIONS, parse_options
 
     model, _, query = (arg or "").partition("?")
-    options = {
-        "dim": int,
-        "task": str.upper,
-        "index_task": str.upper,
-        "query_task": str.upper,
-        "vertexai": flag,
-        "project": str,
-        "location": str,
-        "base_url": str,
-        "batch_size": int,
-        "long_text": str.lower,
-        "timeout": float,
-        "max_workers": int,
-        "max_requests": int,
-    }
-    kwargs = parse_options(query, options, "gemini")
+    kwargs = parse_options(query, GEMINI_OPTIONS, "gemini")
     return GeminiEmbedder(model.strip() or GEMINI_MODEL, **kwargs)

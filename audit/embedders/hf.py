@@ -29,7 +29,7 @@ from audit.embedders._hf_audio import ClapAudioTower
 from audit.embedders._hf_image import ImagePrep, ImageTower, TorchImagePreprocess, pil_to_tensor01
 from audit.embedders._hf_media import decode_audio, render_pdf_pages, sample_video_frames
 from audit.embedders._hub import (
-    COMMON_OPTIONS,
+    HF_OPTIONS,
     device_option,
     from_pretrained_kwargs,
     matryoshka_option,
@@ -42,7 +42,6 @@ from audit.items import BadItemsError, Item, ItemError, load_image
 
 log = logging.getLogger(__name__)
 
-HF_OPTIONS = (*COMMON_OPTIONS, "frames", "pages")
 FAMILIES = {"clip": "CLIPModel", "siglip": "SiglipModel", "clap": "ClapModel"}
 T = TypeVar("T")
 

@@ -59,9 +59,9 @@ from audit.embedders.base import (
     EmbeddingError,
     Purpose,
     check_request,
-    check_vectors,
-    l2_normalize,
-    truncate,
+    finish_checked,
+    finish_raw,
+    keep_finished,
 )
 from audit.items import BadItemsError, Item, ItemError, validate_items
 
@@ -309,8 +309,12 @@ class VertexMultimodalEmbedder(BaseEmbedder):
         items = self._check(items, purpose, dim)
         if not items:
             return np.empty((0, dim or self.dim), dtype=np.float32)
-        raw = self._embed_raw(items)
-        return truncate(l2_normalize(check_vectors(raw, items, self.dim, self.name)), dim, self.dim)
+        try:
+            raw = self._embed_raw(items)
+        except BaseException as exc:
+            finish_raw(exc, items, dim, self.dim)  # answers that arrived leave with the error
+            raise
+        return finish_checked(self, items, raw, dim)
 
     def close(self) -> None:
         """Release the request thread pool."""
@@ -377,13 +381,22 @@ class VertexMultimodalEmbedder(BaseEmbedder):
             return parse(req, transport.call(once, self.model, req), self.dim, self.model)
 
         results = transport.map(send, prepared.requests)
-        raise_failures(self.model, results)
         parts: dict[int, list[tuple[float, np.ndarray]]] = {}
+        unanswered: set[int] = set()
         for req, answer in zip(prepared.requests, results, strict=True):
-            parts.setdefault(req.item_index[0], []).extend(answer)
+            if isinstance(answer, BaseException):
+                unanswered.add(req.item_index[0])
+            else:
+                parts.setdefault(req.item_index[0], []).extend(answer)
         out = np.empty((len(items), self.dim), dtype=np.float32)
-        for i, pieces in parts.items():
-            out[i] = pool(pieces)
+        done = sorted(set(parts) - unanswered)  # every page/segment of the item answered
+        for i in done:
+            out[i] = pool(parts[i])
+        try:
+            raise_failures(self.model, results)
+        except BaseException as exc:
+            keep_finished(exc, items, done, out[done])  # raw rows; embed finishes them
+            raise
         return out
 
     def _client(self) -> tuple[Any, str]:
@@ -476,24 +489,8 @@ def from_spec(arg: str | None) -> VertexMultimodalEmbedder:
     ``<model>[?option=value&...]``; an empty model means multimodalembedding@001.
     Credentials are never accepted here (Application Default Credentials only).
     """
-    from audit.embedders._google_spec import flag, parse_options
+    from audit.embedders._google_spec import VERTEX_OPTIONS, parse_options
 
     model, _, query = (arg or "").partition("?")
-    options = {
-        "dim": int,
-        "project": str,
-        "location": str,
-        "api_endpoint": str,
-        "documents": flag,
-        "video_interval": int,
-        "video_max_seconds": int,
-        "doc_max_pages": int,
-        "doc_dpi": int,
-        "max_inline_bytes": int,
-        "long_text": str.lower,
-        "timeout": float,
-        "max_workers": int,
-        "max_requests": int,
-    }
-    kwargs = parse_options(query, options, "vertex")
+    kwargs = parse_options(query, VERTEX_OPTIONS, "vertex")
     return VertexMultimodalEmbedder(model.strip() or VERTEX_MM_MODEL, **kwargs)

@@ -355,10 +355,13 @@ def apply_policy(
     *,
     baseline: Report | None = None,
     baseline_path: str | None = None,
+    allow_errors: bool = False,
 ) -> Report:
     """A copy of ``report`` with ``gates``, ``status`` and ``policy`` filled in.
 
-    ``status`` becomes ``"passed"`` when every gate passes, else ``"failed"``.
+    ``status`` becomes ``"passed"`` when every gate passes, else ``"failed"``; but a run
+    with errored checks (``report.check_errors``) is ``"incomplete"`` whatever its gates
+    say, unless ``allow_errors`` (an errored check is not a pass).
 
     Raises
     ------
@@ -378,4 +381,6 @@ def apply_policy(
         baseline_path=baseline_path,
     )
     status = "passed" if all(g.passed for g in gates) else "failed"
+    if report.check_errors and not allow_errors:
+        status = "incomplete"
     return report.model_copy(update={"gates": gates, "status": status, "policy": info})

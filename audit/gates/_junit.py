@@ -4,7 +4,9 @@ The layout follows the common JUnit schema (the Jenkins xunit plugin's junit-10.
 GitHub, GitLab, Azure DevOps and Jenkins parsers accept): ``<testsuites>`` holding one
 ``<testsuite>`` with ``<properties>`` and one ``<testcase>`` per gate. A failed gate
 carries ``<failure message=... type="GateFailed">`` with the value, threshold and
-evidence; an ``allow_empty`` gate that selected nothing is ``<skipped>``.
+evidence; an ``allow_empty`` gate that selected nothing is ``<skipped>``. Each check that
+errored during the run (``report.check_errors``) is one more testcase with ``<error
+type="CheckError">``.
 """
 
 from __future__ import annotations
@@ -120,6 +122,13 @@ def junit_xml(report: Report) -> str:
             ET.SubElement(case, "skipped", message=_clean(g.message))
         else:
             ET.SubElement(case, "system-out").text = _gate_text(g)
+        cases.append(case)
+    for e in report.check_errors:  # an errored check is a CI error, never a silent pass
+        case = ET.Element(
+            "testcase", name=_clean(e.check), classname=_clean(f"{e.suite}/check"), time="0.000"
+        )
+        err = ET.SubElement(case, "error", message=_clean(e.error), type="CheckError")
+        err.text = _clean(e.error)
         cases.append(case)
     name = f"mme-audit gates: {report.policy.name if report.policy else 'no policy'}"
     return _document(name, cases, report, gated=True)

@@ -17,6 +17,7 @@ _STATUS = {
     "failed": "❌ failed",
     "no-gates": "➖ no gates (no policy)",
     "error": "💥 run failed",
+    "incomplete": "💥 incomplete (checks errored)",
 }
 
 
@@ -96,6 +97,11 @@ def markdown_summary(
                 lines += _failing_details(g, max_evidence)
     for err in report.errors[:1]:
         lines += ["", "### Error", "", "```", err.strip(), "```"]
+    if report.check_errors:
+        allowed = "" if report.status == "incomplete" else " (allowed: --allow-errors)"
+        lines += ["", f"### Errored checks ({len(report.check_errors)}){allowed}", ""]
+        rows = [[e.suite, e.check, e.error] for e in report.check_errors]
+        lines += _table(["suite", "check", "error"], rows)
     if report.results:
         n = len(report.results)
         lines += ["", f"<details><summary>Results ({n})</summary>", ""]

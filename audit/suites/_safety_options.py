@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.config import ConfigError
+from audit.config import ConfigError, check_keys
 
 #: Benign built-ins per modality (name, group attributes); --quick keeps the cheap ones.
 BENIGN_BUILTINS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -69,11 +69,7 @@ class SafetyOptions:
     @classmethod
     def parse(cls, opts: Mapping[str, Any], *, quick: bool) -> SafetyOptions:
         """Validate ``opts``; unknown keys and bad values raise :class:`ConfigError`."""
-        unknown = sorted(set(opts) - set(_KNOWN))
-        if unknown:
-            raise ConfigError(
-                f"[suite.safety] unknown option(s) {unknown}; known: {sorted(_KNOWN)}"
-            )
+        check_keys("[suite.safety]", opts, _KNOWN, "option")
         known_builtins = [n for n, _ in BENIGN_BUILTINS]
         default_builtins = list(QUICK_BUILTINS) if quick else known_builtins
         builtins = _names(opts, "builtins", default_builtins)

@@ -23,9 +23,42 @@ class Suite(ABC):
     name: str = ""
     description: str = ""
 
+    @property
+    def check_errors(self) -> dict[str, str]:
+        """Checks of the last :meth:`run` that were requested but raised.
+
+        Check name -> ``"ErrorType: message"``, filled through :meth:`check_failed`; the
+        runner writes them to the report's ``check_errors``. (A property, not an
+        ``__init__`` attribute, so subclasses with their own ``__init__`` need no super
+        call.)
+        """
+        return self.__dict__.setdefault("_check_errors", {})
+
+    def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
+        """Validate this suite's ``[suite.NAME]`` options before anything runs.
+
+        The CLI calls it while reading the configuration, so a typo is a usage error
+        (exit code 2) rather than a failed run. Suites with options override it.
+
+        Raises
+        ------
+        ConfigError
+            For an unknown option (with the closest known one) or a bad value.
+        """
+        if options:
+            from audit.config import check_keys
+
+            check_keys(f"[suite.{self.name}]", options, (), "option")
+
+    def check_failed(self, check: str, exc: BaseException) -> None:
+        """Record that a requested check raised, so the run cannot pass unnoticed."""
+        log.error("suite %s: check %s failed: %s", self.name, check, exc, exc_info=exc)
+        self.check_errors[check] = f"{type(exc).__name__}: {exc}"
+
     def run(self, ctx: RunContext) -> list[Result]:
         """Run every check; stamp the suite name and log the time taken."""
         start = time.perf_counter()
+        self.check_errors.clear()
         log.info("suite %s: start", self.name)
         results = []
         for r in self._run(ctx):

@@ -67,6 +67,10 @@ class BiasSuite(Suite):
     name = "bias"
     description = "association tests, retrieval skew and per-group quality, raw vs debiased"
 
+    def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
+        """Validate ``[suite.bias]`` (see :class:`BiasOptions`)."""
+        BiasOptions.parse(options, quick=quick)
+
     def summary_text(self, results: list[Result]) -> str | None:
         """Tables of effects, skew, gaps and cost, and a verdict naming what is significant."""
         return summary_text(results)
@@ -99,9 +103,10 @@ class BiasSuite(Suite):
                 if opts.tests_only:
                     raise  # an explicitly requested test must not fail quietly
                 # One broken probe (e.g. a decoder missing for speech) must not lose the
-                # others; the failure is recorded in the report and printed in the summary.
-                log.exception("bias: probe %s failed", probe.name)
-                failed[probe.name] = f"{type(exc).__name__}: {exc}"
+                # others; the failure is recorded in the report (check_errors: the run is
+                # then incomplete unless errors are allowed) and printed in the summary.
+                self.check_failed(probe.name, exc)
+                failed[probe.name] = self.check_errors[probe.name]
         everything = [r for _, per in ran for rs in per.values() for r in rs]
         self._tag_projection(everything, env)
         apply_holm(everything)

@@ -87,6 +87,10 @@ class RedteamSuite(Suite):
         self._text = text_dataset
         self._image = image_dataset
 
+    def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
+        """Validate ``[suite.redteam]`` (see :class:`RedteamOptions`)."""
+        RedteamOptions.parse(options, quick=quick)
+
     def summary_text(self, results: list[Result]) -> str | None:
         """ASR by budget, raw beside each defense; detector AUCs, defense costs, skips."""
         return summary_text(results)

@@ -151,6 +151,10 @@ class RetrievalSuite(Suite):
     def __init__(self, datasets: Sequence[Dataset] | None = None) -> None:
         self._given = list(datasets) if datasets is not None else None
 
+    def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
+        """Validate ``[suite.retrieval]`` (see :class:`RetrievalOptions`)."""
+        RetrievalOptions.parse(options, quick=quick)
+
     def summary_text(self, results: list[Result]) -> str | None:
         """The Table-3-shaped degradation tables (Avg of R@1/5/10 and NDCG@10) and latency."""
         return summary(results)

@@ -72,6 +72,10 @@ class SafetySuite(Suite):
     name = "safety"
     description = "content-safety filter: precision/recall, benign FP, groups, evasion, latency"
 
+    def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
+        """Validate ``[suite.safety]`` (see :class:`SafetyOptions`)."""
+        SafetyOptions.parse(options, quick=quick)
+
     def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
         """The user's labelled ``datasets`` (the built-in sets it samples ship checked)."""
         o = SafetyOptions.parse(options, quick=quick)

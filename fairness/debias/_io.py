@@ -29,6 +29,11 @@ FORMAT_VERSION = 1
 _METADATA_KEY = "__metadata__"  # npz member holding the UTF-8 JSON metadata
 _SAFETENSORS_KEY = "mme_audit"  # key of the JSON blob in the safetensors header
 _SUFFIXES = (".npz", ".safetensors")
+#: What a debiaser file must be, for error messages about one that is not.
+EXPECTED = (
+    "expected a .npz or .safetensors file written by `audit fit-debias` (or a debiaser's "
+    f"save()): arrays plus the {FORMAT_NAME} JSON metadata"
+)
 
 
 def _library_version() -> str | None:
@@ -169,9 +174,13 @@ def read_file(
                 blob = (fh.metadata() or {}).get(_SAFETENSORS_KEY)
                 arrays = {k: fh.get_tensor(k) for k in fh.keys()}
     except Exception as exc:  # zipfile, numpy and safetensors each raise their own types
-        raise ValueError(f"{path}: not a readable {suffix} debiaser file ({exc})") from exc
+        # numpy's text for pickled data advises loading it "unsafely" with allow_pickle:
+        # never relay that advice; say what the file should be instead.
+        why = "it holds pickled data, which is never loaded" if "pickle" in str(exc) else exc
+        msg = f"{path}: not a readable {suffix} debiaser file ({why}); {EXPECTED}"
+        raise ValueError(msg) from exc
     if blob is None:
-        raise ValueError(f"{path}: no mme-audit metadata found; not a saved debiaser")
+        raise ValueError(f"{path}: no mme-audit metadata found; not a saved debiaser; {EXPECTED}")
     try:
         meta = json.loads(blob)
     except json.JSONDecodeError as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.config import ConfigError
+from audit.config import ConfigError, check_keys
 from audit.retrieval import ENGINES, parse_metric
 
 _KNOWN = (
@@ -89,9 +89,7 @@ class BiasOptions:
     @classmethod
     def parse(cls, opts: Mapping[str, Any], *, quick: bool) -> BiasOptions:
         """Validate ``opts``; unknown keys and bad values raise :class:`ConfigError`."""
-        unknown = sorted(set(opts) - set(_KNOWN))
-        if unknown:
-            raise ConfigError(f"[suite.bias] unknown option(s) {unknown}; known: {sorted(_KNOWN)}")
+        check_keys("[suite.bias]", opts, _KNOWN, "option")
         debias = opts.get("debias", "builtin")
         if debias not in ("builtin", "none"):
             raise ConfigError(f"[suite.bias] debias must be 'builtin' or 'none', got {debias!r}")
@@ -207,9 +205,7 @@ def _galleries(
     out = []
     for i, entry in enumerate(value):
         where = f"[suite.bias] {key}[{i}]"
-        extra = sorted(set(entry) - allowed)
-        if extra:
-            raise ConfigError(f"{where}: unknown key(s) {extra}; known: {sorted(allowed)}")
+        check_keys(where, entry, allowed)
         dataset = entry.get("dataset")
         if not isinstance(dataset, str) or not dataset:
             raise ConfigError(f"{where}: 'dataset' must be a dataset spec string")

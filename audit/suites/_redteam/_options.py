@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.config import ConfigError
+from audit.config import ConfigError, check_keys
 
 #: Attack families the suite can run (option ``families``).
 FAMILIES: tuple[str, ...] = ("text", "image", "square", "index", "poison")
@@ -168,11 +168,7 @@ class RedteamOptions:
     @classmethod
     def parse(cls, opts: Mapping[str, Any], *, quick: bool) -> RedteamOptions:
         """Validate ``opts``; unknown keys and bad values raise :class:`ConfigError`."""
-        unknown = sorted(set(opts) - set(_DEFAULTS))
-        if unknown:
-            raise ConfigError(
-                f"[suite.redteam] unknown option(s) {unknown}; known: {sorted(_DEFAULTS)}"
-            )
+        check_keys("[suite.redteam]", opts, _DEFAULTS, "option")
         v = {key: opts.get(key, pair[0] if quick else pair[1]) for key, pair in _DEFAULTS.items()}
         out: dict[str, Any] = {
             "families": _names("families", v["families"], FAMILIES),

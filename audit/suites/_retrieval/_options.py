@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.config import ConfigError
+from audit.config import ConfigError, check_keys
 from audit.embedders.base import Embedder
 from audit.retrieval import DEFAULT_METRICS, ENGINES, parse_metric
 
@@ -133,11 +133,7 @@ class RetrievalOptions:
     @classmethod
     def parse(cls, opts: Mapping[str, Any], *, quick: bool) -> RetrievalOptions:
         """Validate ``opts``; unknown keys and bad values raise :class:`ConfigError`."""
-        unknown = sorted(set(opts) - set(_KNOWN))
-        if unknown:
-            raise ConfigError(
-                f"[suite.retrieval] unknown option(s) {unknown}; known: {sorted(_KNOWN)}"
-            )
+        check_keys("[suite.retrieval]", opts, _KNOWN, "option")
         sizes = opts.get("sizes")
         if sizes is not None and (
             isinstance(sizes, str | int)

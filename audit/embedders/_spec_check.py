@@ -1,0 +1,39 @@
+"""Checking a spec's ``?key=value`` options before anything is built.
+
+The CLI calls these while it reads the configuration, so a mistyped option (``?dimm=``)
+is a usage error (exit code 2) naming the closest known option, not a failed run. They
+parse with the very functions the backends use, and import no SDK, model or torch.
+"""
+
+from __future__ import annotations
+
+from audit.embedders._google_spec import GEMINI_OPTIONS, VERTEX_OPTIONS
+from audit.embedders._google_spec import parse_options as _google_options
+from audit.embedders._hub import COMMON_OPTIONS, HF_OPTIONS, parse_model_arg
+
+
+def check_bedrock(arg: str) -> None:
+    """Validate ``bedrock:<model-id>[?options]`` options (ValueError if bad)."""
+    from audit.embedders._bedrock_spec import parse_options
+
+    parse_options(arg.partition("?")[2])
+
+
+def check_gemini(arg: str) -> None:
+    """Validate ``gemini:<model>[?options]`` options (ValueError if bad)."""
+    _google_options(arg.partition("?")[2], GEMINI_OPTIONS, "gemini")
+
+
+def check_vertex(arg: str) -> None:
+    """Validate ``vertex:<model>[?options]`` options (ValueError if bad)."""
+    _google_options(arg.partition("?")[2], VERTEX_OPTIONS, "vertex")
+
+
+def check_st(arg: str) -> None:
+    """Validate ``st:<source>[?options][#pins]`` (ValueError if bad)."""
+    parse_model_arg(arg, kind="st", allowed=COMMON_OPTIONS)
+
+
+def check_hf(arg: str) -> None:
+    """Validate ``hf:<source>[?options][#pins]`` (ValueError if bad)."""
+    parse_model_arg(arg, kind="hf", allowed=HF_OPTIONS)
