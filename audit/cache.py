@@ -2,8 +2,11 @@
 
 Key = sha256(embedder fingerprint (id + weights hash + params), modality, content sha256,
 purpose). Vectors are stored at native size, before truncation, so one cached run serves
-every embedding size. Work is committed batch by batch: a crash loses at most the batch in
-flight, and a re-run embeds only what is missing. WAL lets readers run beside a writer.
+every embedding size. Work is committed chunk by chunk, and when the backend fails, the
+answers it finished before the error (carried by the exception, see
+:class:`~audit.embedders.base.FinishedRows`) are committed before the error surfaces: a
+hard crash loses at most the chunk in flight, an error nothing, and a re-run embeds only
+what is missing. WAL lets readers run beside a writer.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from audit.embedders.base import (
     Purpose,
     check_request,
     check_vectors,
+    finished_for,
     truncate,
 )
 from audit.items import BadItemsError, Item, ItemError
@@ -211,7 +215,11 @@ class CachedEmbedder:
         for start in range(0, len(todo), self.chunk_size):
             chunk = todo[start : start + self.chunk_size]
             batch = [items[i] for _, i in chunk]
-            vecs = check_vectors(base.embed(batch, purpose=purpose), batch, width, self.name)
+            try:
+                vecs = check_vectors(base.embed(batch, purpose=purpose), batch, width, self.name)
+            except BaseException as exc:
+                self._keep_finished(exc, chunk, batch, fp, purpose, width)
+                raise
             if not self.read_only:
                 self.store.put_many(
                     [
@@ -229,3 +237,34 @@ class CachedEmbedder:
         if served:
             return out
         return truncate(out, dim, self.dim)
+
+    def _keep_finished(
+        self,
+        exc: BaseException,
+        chunk: list[tuple[str, int]],
+        batch: list[Item],
+        fp: str,
+        purpose: str,
+        width: int,
+    ) -> None:
+        """Commit the answers the backend finished before ``exc``, and say so on ``exc``."""
+        rows = finished_for(exc, batch, width)
+        if rows is None or self.read_only:
+            return
+        try:
+            self.store.put_many(
+                [
+                    (chunk[i][0], fp, batch[i].modality, purpose, vec)
+                    for i, vec in zip(rows.index.tolist(), rows.vectors, strict=True)
+                ]
+            )
+        except Exception as store_error:  # the backend's error is the one to report
+            log.error("could not cache the finished answers: %s", store_error)
+            return
+        self.misses += len(rows.index)
+        note = (
+            f"{len(rows.index)} embedding(s) finished before this error are saved in the "
+            f"cache {self.store.path}; a re-run embeds only the rest"
+        )
+        log.warning(note)
+        exc.add_note(note)

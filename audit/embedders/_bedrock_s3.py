@@ -23,7 +23,7 @@ from audit.embedders._bedrock_models import (
     NOVA_VIDEO_FORMATS,
     Part,
 )
-from audit.embedders.base import check_request, check_vectors, l2_normalize, truncate
+from audit.embedders.base import check_request, run_batches
 from audit.items import BadItemsError, Item, ItemError, validate_items
 
 if TYPE_CHECKING:
@@ -87,12 +87,7 @@ def embed_with_s3(
     """
     items = list(items)
     check_s3_batch(emb, items, purpose, dim)
-    out = np.empty((len(items), emb.dim), dtype=np.float32)
-    for modality, chunk in batches(items, emb.batch_size):
-        batch = [items[i] for i in chunk]
-        raw = emb._embed_batch(modality, batch, purpose)
-        out[chunk] = check_vectors(raw, batch, emb.dim, emb.name)
-    return truncate(l2_normalize(out), dim, emb.dim)
+    return run_batches(emb, items, batches(items, emb.batch_size), purpose, dim)
 
 
 def batches(

@@ -3,8 +3,9 @@
 botocore's own retries are switched off (``total_max_attempts=1``) so this module's
 policy is the only one: it retries exactly the transient errors (throttling, model timeout/not
 ready, 5xx, dropped connections) with exponential backoff and full jitter, bounded in
-attempts *and* in total time, and names the item when it gives up. ValidationException,
-AccessDenied and other client errors are never retried.
+attempts *and* in total time, and names the item when it gives up. A refused connection
+(the endpoint is gone) gets one quick retry, then a message naming the endpoint.
+ValidationException, AccessDenied and other client errors are never retried.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from audit.embedders._unreachable import UNREACHABLE_ATTEMPTS, unreachable
 from audit.embedders._usage import Usage
 from audit.embedders.base import EmbeddingError
 
@@ -358,9 +360,14 @@ class Transport:
                 code, message, retryable = classify(exc)
                 if code == "ThrottlingException":
                     self.usage.add(throttles=1)
+                gone = unreachable(exc)
+                if gone is not None and attempt >= UNREACHABLE_ATTEMPTS:
+                    failure = CallFailure(item_id, gone.code, gone.message(attempt), attempt, True)
+                    raise _Failed(failure) from exc
                 if not retryable or attempt >= self.retry.max_attempts:
                     raise _Failed(CallFailure(item_id, code, message, attempt, retryable)) from exc
-                delay = self.retry.backoff(attempt)
+                # One quick retry when the endpoint refused: nothing to wait out.
+                delay = self.retry.backoff(1 if gone else attempt)
                 if time.monotonic() - start + delay > self.retry.max_total_time:
                     message += f" (retry budget of {self.retry.max_total_time:g}s spent)"
                     raise _Failed(CallFailure(item_id, code, message, attempt, True)) from exc

@@ -6,7 +6,8 @@ policy is the only one and every HTTP attempt is counted against ``max_requests`
 the usage counters *before* it is sent. Transient failures (HTTP 408/429/500/502/503/504,
 timeouts, dropped connections) are retried with exponential backoff and full jitter,
 bounded in attempts and in total time (:class:`RetryPolicy`, shared with Bedrock);
-INVALID_ARGUMENT, PERMISSION_DENIED, UNAUTHENTICATED and the like never are.
+INVALID_ARGUMENT, PERMISSION_DENIED, UNAUTHENTICATED and the like never are. A refused
+connection (the endpoint is gone) gets one quick retry, then a message naming the endpoint.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from audit.embedders._bedrock_transport import CallFailure, RetryPolicy
+from audit.embedders._unreachable import UNREACHABLE_ATTEMPTS, unreachable
 from audit.embedders._usage import BudgetExceededError, Usage, UsageCounts
 from audit.embedders.base import EmbeddingError
 
@@ -220,9 +222,14 @@ class Transport:
                 code, message, status, retryable = classify(exc)
                 if status == 429:
                     self.usage.add(throttles=1)
+                gone = unreachable(exc)
+                if gone is not None and attempt >= UNREACHABLE_ATTEMPTS:
+                    message = gone.message(attempt)
+                    raise Failed(CallFailure(req.label, gone.code, message, attempt, True)) from exc
                 if not retryable or attempt >= self.retry.max_attempts:
                     raise Failed(CallFailure(req.label, code, message, attempt, retryable)) from exc
-                delay = self.retry.backoff(attempt)
+                # One quick retry when the endpoint refused: nothing to wait out.
+                delay = self.retry.backoff(1 if gone else attempt)
                 if time.monotonic() - start + delay > self.retry.max_total_time:
                     message += f" (retry budget of {self.retry.max_total_time:g}s spent)"
                     raise Failed(CallFailure(req.label, code, message, attempt, True)) from exc

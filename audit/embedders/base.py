@@ -129,6 +129,162 @@ def check_request(embedder: Embedder, items: Sequence[Item], purpose: str, dim: 
         raise BadItemsError(unsupported)
 
 
+@dataclass(frozen=True)
+class FinishedRows:
+    """Rows an ``embed`` call finished before it failed, carried by the exception.
+
+    A backend that fails part-way (an endpoint that vanished, a spent budget, a bad
+    answer) still returns what it was paid for: the exception carries these rows, and
+    :class:`~audit.cache.CachedEmbedder` stores them before re-raising.
+
+    Attributes
+    ----------
+    index : numpy.ndarray
+        int64 positions of the finished items in the call's ``items``.
+    ids : tuple of str
+        Their item ids (a consumer checks them against its own items).
+    vectors : numpy.ndarray
+        float32 rows: raw from a backend hook, final (L2-normalised, at the size the call
+        returns) from ``embed``.
+    """
+
+    index: np.ndarray
+    ids: tuple[str, ...]
+    vectors: np.ndarray
+
+
+def keep_finished(
+    exc: BaseException, items: Sequence[Item], index: Sequence[int] | np.ndarray, vectors: Any
+) -> None:
+    """Attach to ``exc`` the rows finished before it (positions in ``items``, vectors).
+
+    Replaces rows attached by a deeper layer (in that layer's positions); with no rows,
+    removes them. Never raises: it runs while ``exc`` propagates, and must not mask it.
+    """
+    try:
+        idx = np.asarray(index, dtype=np.int64).reshape(-1)
+        if len(idx) == 0:
+            if hasattr(exc, "finished_rows"):
+                del exc.finished_rows  # type: ignore[attr-defined]
+            return
+        rows = np.asarray(vectors, dtype=np.float32).reshape(len(idx), -1)
+        ids = tuple(items[i].id for i in idx.tolist())
+        exc.finished_rows = FinishedRows(idx, ids, rows)  # type: ignore[attr-defined]
+    except Exception as bug:  # the original error matters more than the rows
+        log.warning("could not keep the rows finished before %r: %s", exc, bug)
+
+
+def finished_for(exc: BaseException, items: Sequence[Item], width: int) -> FinishedRows | None:
+    """The finished rows ``exc`` carries for a call on ``items``, if they fit that call.
+
+    Rows attached for another call (positions out of range, other ids, another width)
+    are ignored, so a wrapper that forgot to translate positions cannot misfile vectors.
+    """
+    rows = getattr(exc, "finished_rows", None)
+    if not isinstance(rows, FinishedRows) or len(rows.index) == 0:
+        return None
+    n = len(rows.index)
+    if rows.vectors.shape != (n, width) or len(rows.ids) != n:
+        return None
+    if rows.index.min() < 0 or rows.index.max() >= len(items):
+        return None
+    if any(items[i].id != rid for i, rid in zip(rows.index.tolist(), rows.ids, strict=True)):
+        return None
+    return rows
+
+
+def keep_final(
+    exc: BaseException,
+    items: Sequence[Item],
+    index: Sequence[int] | np.ndarray,
+    raw: Any,
+    dim: int | None,
+    native_dim: int,
+) -> None:
+    """Attach raw finished rows as ``embed`` returns them: unusable rows dropped (they are
+    embedded again next time), the rest L2-normalised and truncated to ``dim``."""
+    try:
+        idx = np.asarray(index, dtype=np.int64).reshape(-1)
+        arr = np.asarray(raw, dtype=np.float32).reshape(len(idx), native_dim)
+        finite = np.isfinite(arr).all(axis=1)
+        ok = finite & (np.linalg.norm(np.where(finite[:, None], arr, 0), axis=1) > 0)
+        rows = truncate(l2_normalize(arr[ok]), dim, native_dim)
+    except Exception as bug:  # never mask the error in flight
+        log.warning("could not keep the rows finished before %r: %s", exc, bug)
+        return
+    keep_finished(exc, items, idx[ok], rows)
+
+
+def finish_raw(exc: BaseException, items: Sequence[Item], dim: int | None, native_dim: int) -> None:
+    """For an ``embed`` that calls its raw hook on all ``items`` at once: turn the raw rows
+    the hook's exception carries into final ones (or drop rows that do not fit)."""
+    rows = finished_for(exc, items, native_dim)
+    if rows is None:
+        if hasattr(exc, "finished_rows"):
+            del exc.finished_rows  # type: ignore[attr-defined]
+        return
+    keep_final(exc, items, rows.index, rows.vectors, dim, native_dim)
+
+
+def finish_checked(
+    emb: BaseEmbedder, items: Sequence[Item], raw: Any, dim: int | None
+) -> np.ndarray:
+    """Checked, normalised, truncated rows of a whole call's raw output; when a row is
+    unusable, the error carries the usable ones."""
+    try:
+        checked = check_vectors(raw, items, emb.dim, emb.name)
+    except EmbeddingError as exc:
+        arr = np.asarray(raw, dtype=np.float32)
+        if arr.shape == (len(items), emb.dim):
+            keep_final(exc, items, range(len(items)), arr, dim, emb.dim)
+        raise
+    return truncate(l2_normalize(checked), dim, emb.dim)
+
+
+def run_batches(
+    emb: BaseEmbedder,
+    items: list[Item],
+    chunks: Sequence[tuple[str, list[int]]],
+    purpose: str,
+    dim: int | None,
+    advance: Callable[[int], Any] | None = None,
+) -> np.ndarray:
+    """``emb._embed_batch`` over ``(modality, positions)`` chunks; final rows in order.
+
+    On any error (``BaseException``: Ctrl-C too) the exception leaves carrying every row
+    finished so far, whole batches and the finished part of the failing one.
+    """
+    out = np.empty((len(items), emb.dim), dtype=np.float32)
+    done: list[int] = []
+    try:
+        for modality, chunk in chunks:
+            batch = [items[i] for i in chunk]
+            try:
+                raw = emb._embed_batch(modality, batch, purpose)
+            except BaseException as exc:
+                part = finished_for(exc, batch, emb.dim)
+                if part is not None:
+                    positions = [chunk[i] for i in part.index.tolist()]
+                    out[positions] = part.vectors
+                    done += positions
+                raise
+            try:
+                out[chunk] = check_vectors(raw, batch, emb.dim, emb.name)
+            except EmbeddingError:
+                arr = np.asarray(raw, dtype=np.float32)
+                if arr.shape == (len(chunk), emb.dim):  # keep_final drops the unusable rows
+                    out[chunk] = arr
+                    done += chunk
+                raise
+            done += chunk
+            if advance is not None:
+                advance(len(chunk))
+    except BaseException as exc:
+        keep_final(exc, items, done, out[done], dim, emb.dim)
+        raise
+    return truncate(l2_normalize(out), dim, emb.dim)
+
+
 def fingerprint_of(name: str, weights: Mapping[str, str], params: Mapping[str, Any]) -> str:
     """Stable id of a model configuration: name, weight hashes and output-changing params."""
     blob = json.dumps(
@@ -188,6 +344,8 @@ class BaseEmbedder(ABC):
             Listing every item that is invalid or of an unsupported modality.
         EmbeddingError
             If the backend returns vectors of the wrong shape, NaN/inf or zero rows.
+            Whatever the error, it carries the rows finished before it
+            (:func:`finished_for`), so a cache keeps answers already paid for.
         """
         items = list(items)
         check_request(self, items, purpose, dim)
@@ -200,6 +358,12 @@ class BaseEmbedder(ABC):
         by_modality: dict[str, list[int]] = {}
         for i, it in enumerate(items):
             by_modality.setdefault(it.modality, []).append(i)
+        chunks = [
+            (modality, idx[start : start + size])
+            for modality, idx in by_modality.items()
+            for size in [self.modality_batch_size.get(modality, self.batch_size)]
+            for start in range(0, len(idx), size)
+        ]
         with tqdm(
             total=len(items),
             desc=f"embed {self.name}",
@@ -208,15 +372,7 @@ class BaseEmbedder(ABC):
             disable=not self.progress,
             leave=False,
         ) as bar:
-            for modality, idx in by_modality.items():
-                size = self.modality_batch_size.get(modality, self.batch_size)
-                for start in range(0, len(idx), size):
-                    chunk = idx[start : start + size]
-                    batch = [items[i] for i in chunk]
-                    raw = self._embed_batch(modality, batch, purpose)
-                    out[chunk] = check_vectors(raw, batch, self.dim, self.name)
-                    bar.update(len(chunk))
-        return truncate(l2_normalize(out), dim, self.dim)
+            return run_batches(self, items, chunks, purpose, dim, bar.update)
 
     @abstractmethod
     def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:

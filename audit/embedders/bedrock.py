@@ -55,7 +55,13 @@ from audit.embedders._bedrock_transport import (
     failure_of,
 )
 from audit.embedders._usage import BudgetExceededError, Usage, UsageCounts
-from audit.embedders.base import BaseEmbedder, EmbeddingError, Purpose, check_request
+from audit.embedders.base import (
+    BaseEmbedder,
+    EmbeddingError,
+    Purpose,
+    check_request,
+    keep_finished,
+)
 from audit.items import Item, validate_items
 
 __all__ = [
@@ -406,22 +412,23 @@ class BedrockEmbedder(BaseEmbedder):
         transport = self._shared.transport
         transport.usage.check_room(len(requests), f"a batch of {len(items)} {modality} item(s)")
         results = transport.map(lambda req: run_request(self, req, items, jobs, opts), requests)
-        over = [r for r in results if isinstance(r, BudgetExceededError)]
-        if over:
-            raise over[0]
-        failures = [f for f in map(failure_of, results) if f is not None]
-        if failures:
-            raise BedrockCallError(self.model_id, failures)
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if len(errors) == 1:
-            raise errors[0]
-        if errors:
-            raise EmbeddingError("; ".join(str(e) for e in errors)) from errors[0]
-        parsed: list[Parsed] = [Parsed(np.empty(0))] * len(jobs)
+        parsed: list[Parsed | None] = [None] * len(jobs)
         for req, answers in zip(requests, results, strict=True):
-            for n, answer in zip(req.jobs, answers, strict=True):  # type: ignore[arg-type]
-                parsed[n] = answer
-        return self._pool(items, jobs, parsed)
+            if not isinstance(answers, BaseException):
+                for n, answer in zip(req.jobs, answers, strict=True):
+                    parsed[n] = answer
+        error = _batch_error(self.model_id, results)
+        if error is None:
+            return self._pool(items, jobs, parsed)  # type: ignore[arg-type]
+        # Answers paid for survive the failure: an item whose every request was answered
+        # leaves with the error, and the cache keeps it.
+        unanswered = {jobs[n][0] for n, answer in enumerate(parsed) if answer is None}
+        done = [i for i in range(len(items)) if i not in unanswered]
+        if done:
+            kept = [(n, job) for n, job in enumerate(jobs) if job[0] not in unanswered]
+            rows = self._pool(items, [job for _, job in kept], [parsed[n] for n, _ in kept])  # type: ignore[misc]
+            keep_finished(error, items, done, rows[done])
+        raise error
 
     def _sibling_for(self, dim: int | None) -> BedrockEmbedder | None:
         """The sibling that requests ``dim``, when the service serves it below ``self.dim``."""
@@ -496,6 +503,25 @@ class BedrockEmbedder(BaseEmbedder):
             notes = self._shared.notes.setdefault(item_id, [])
             if note not in notes:
                 notes.append(note)
+
+
+def _batch_error(model_id: str, results: Sequence[object]) -> BaseException | None:
+    """The error a batch's results raise: the first budget error, else every call failure
+    together, else the other errors; None when every request was answered."""
+    over = [r for r in results if isinstance(r, BudgetExceededError)]
+    if over:
+        return over[0]
+    failures = [f for f in map(failure_of, results) if f is not None]
+    if failures:
+        return BedrockCallError(model_id, failures)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if len(errors) == 1:
+        return errors[0]
+    if errors:
+        error = EmbeddingError("; ".join(str(e) for e in errors))
+        error.__cause__ = errors[0]
+        return error
+    return None
 
 
 def _ids(ids: Sequence[str], limit: int = 10) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from audit.cache import cache_key
-from audit.embedders.base import EmbeddingError
+from audit.embedders.base import EmbeddingError, finished_for
 from audit.engines._errors import encode_error
 from audit.engines._shards import item_from_json, write_shard
 from audit.items import BadItemsError, ItemError
@@ -28,7 +28,17 @@ from audit.items import BadItemsError, ItemError
 log = logging.getLogger(__name__)
 
 #: Columns of the rows the actor returns (one per shard).
-OUTPUT_COLUMNS = ("shard", "ok", "error", "vectors", "written", "worker", "seconds", "note")
+OUTPUT_COLUMNS = (
+    "shard",
+    "ok",
+    "error",
+    "vectors",
+    "finished",
+    "written",
+    "worker",
+    "seconds",
+    "note",
+)
 
 
 class EmbedActor:
@@ -86,10 +96,11 @@ class EmbedActor:
     def _one(self, row: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
         out = {"shard": str(row["shard"]), "ok": False, "error": "", "vectors": b""}
-        out.update(written=False, worker=self.worker, seconds=0.0, note=self.note)
+        out.update(finished="", written=False, worker=self.worker, seconds=0.0, note=self.note)
         if self.init_error is not None:
             out["error"] = self.init_error
             return out
+        items: list[Any] = []
         try:
             purpose = str(row["purpose"])
             items = [item_from_json(d) for d in json.loads(str(row["items"]))]
@@ -98,6 +109,11 @@ class EmbedActor:
             vectors = np.asarray(self.embedder.embed(items, purpose=purpose), dtype=np.float32)
         except Exception as exc:
             out["error"] = encode_error(exc)
+            # Answers finished before the failure go back to the driver, which hands them
+            # to the cache with the error: a re-run does not pay for them again.
+            part = finished_for(exc, items, int(self.embedder.dim))
+            if part is not None:
+                out.update(finished=json.dumps(part.index.tolist()), vectors=part.vectors.tobytes())
             return out
         if self.write:
             try:

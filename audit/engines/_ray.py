@@ -29,6 +29,7 @@ from audit.embedders.base import (
     Purpose,
     check_request,
     check_vectors,
+    keep_finished,
     truncate,
 )
 from audit.engines._errors import decode_errors, worker_traceback
@@ -203,6 +204,7 @@ class RayEngineEmbedder:
         fp = self.fingerprint
         keys = [cache_key(fp, it, purpose) for it in items]
         todo: dict[str, _Shard] = {}
+        have = np.zeros(len(items), dtype=bool)  # rows in ``out`` so far
         size = self.options.shard_size
         for index, start in enumerate(range(0, len(items), size)):
             stop = min(start + size, len(items))
@@ -216,15 +218,21 @@ class RayEngineEmbedder:
             )
             if vectors is not None:
                 out[start:stop] = vectors
+                have[start:stop] = True
                 self.stats.shards_reused += 1
                 self.stats.items_reused += stop - start
             else:
                 todo[key] = _Shard(index, start, stop, key, path)
-        if todo:
-            self._compute(list(todo.values()), items, keys, purpose, out)
-        for shard in todo.values():
-            for start, stop in shard.repeats:
-                out[start:stop] = out[shard.start : shard.stop]
+        try:
+            if todo:
+                self._compute(list(todo.values()), items, keys, purpose, out, have)
+        except BaseException as exc:
+            # Every row known so far leaves with the error (the cache stores them): whole
+            # shards and what workers finished of the failed ones.
+            _fill_repeats(todo.values(), out, have)
+            keep_finished(exc, items, np.flatnonzero(have), truncate(out[have], dim, self.dim))
+            raise
+        _fill_repeats(todo.values(), out, have)
         return truncate(out, dim, self.dim)
 
     def _compute(
@@ -234,8 +242,9 @@ class RayEngineEmbedder:
         keys: list[str],
         purpose: str,
         out: np.ndarray,
+        have: np.ndarray,
     ) -> None:
-        """Run one Ray Data job over the missing shards and fill ``out``."""
+        """Run one Ray Data job over the missing shards; fill ``out`` and mark ``have``."""
         require_ray()
         import ray
 
@@ -309,7 +318,9 @@ class RayEngineEmbedder:
                     self.stats.notes.add(str(row["note"]))
                 if row["ok"]:
                     self._accept(shard, row, items, keys, purpose, out)
+                    have[shard.start : shard.stop] = True
                 else:
+                    self._keep_finished(shard, row, out, have)
                     trace = worker_traceback(row["error"])
                     log.debug("shard %d failed on %s:\n%s", shard.index, row["worker"], trace)
                     failures.append((_label(shard, items), str(row["error"])))
@@ -351,6 +362,25 @@ class RayEngineEmbedder:
         self.stats.shards_computed += 1
         self.stats.items_embedded += len(batch)
 
+    def _keep_finished(
+        self, shard: _Shard, row: dict[str, Any], out: np.ndarray, have: np.ndarray
+    ) -> None:
+        """Take the rows a failed shard's worker finished before its error."""
+        if not row.get("finished"):
+            return
+        idx = np.asarray(json.loads(str(row["finished"])), dtype=np.int64).reshape(-1)
+        vectors = np.frombuffer(row["vectors"], dtype=np.float32)
+        n = shard.stop - shard.start
+        if (
+            len(idx) == 0
+            or vectors.size != len(idx) * self.dim
+            or not 0 <= idx.min() <= idx.max() < n
+        ):
+            log.warning("shard %d: ignoring malformed finished rows from the worker", shard.index)
+            return
+        out[shard.start + idx] = vectors.reshape(len(idx), self.dim)
+        have[shard.start + idx] = True
+
     def _pool_size(self, n_shards: int) -> tuple[float, int]:
         """GPUs per actor and the number of actors for ``n_shards`` missing shards."""
         res = cluster_resources()
@@ -375,6 +405,15 @@ class RayEngineEmbedder:
         self.stats.gpus_per_actor = gpus
         self.stats.cpus_per_actor = self.options.num_cpus
         return gpus, actors
+
+
+def _fill_repeats(shards: Any, out: np.ndarray, have: np.ndarray) -> None:
+    """Copy each computed shard's known rows to the places its slice repeats."""
+    for shard in shards:
+        known = have[shard.start : shard.stop]
+        for start, stop in shard.repeats:
+            out[start:stop][known] = out[shard.start : shard.stop][known]
+            have[start:stop] |= known
 
 
 def _takes_remote_args(method: Any) -> bool:

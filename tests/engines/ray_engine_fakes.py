@@ -8,7 +8,8 @@ worker process: :func:`start_ray` passes this module's folder on ``PYTHONPATH`` 
 appends ``<pid> <item id>`` to ``<folder>/embedded.log`` for every item it embeds (the
 actor-side counter); sleeps ``<folder>/delay`` seconds per batch when that file exists;
 while ``<folder>/fail`` exists, raises ``EmbeddingError`` for texts containing ``FAIL``
-and ``ItemError`` for texts containing ``BAD``, and kills its process for ``CRASH``. The
+and ``ItemError`` for texts containing ``BAD``, and kills its process for ``CRASH``;
+embeds ``<folder>/batch_size`` items per batch when that file exists. The
 folder is not part of the fingerprint; ``$RAYHASH_SALT`` is (a driver/worker mismatch on
 demand).
 """
@@ -39,6 +40,9 @@ class LoggingHash(HashEmbedder):
         super().__init__(dim=16)
         self.root = Path(arg)
         self.params = {"dim": 16, "salt": os.environ.get("RAYHASH_SALT", "")}
+        size = self.root / "batch_size"
+        if size.exists():  # several batches per shard: a shard can fail part-way
+            self.batch_size = int(size.read_text())
 
     def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
         delay = self.root / "delay"

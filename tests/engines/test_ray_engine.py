@@ -245,6 +245,39 @@ def test_behind_the_cache_the_engine_gets_large_chunks_and_fills_the_cache(
     assert len(logged_ids(fake)) == 5  # served by the cache the second time
 
 
+def test_answers_a_worker_finished_before_its_shard_failed_reach_the_cache(
+    fake: Path, tmp_path: Path
+) -> None:
+    def composed() -> CachedEmbedder:
+        emb, _ = build_embedder(
+            f"rayhash:{fake}",
+            cache_path=tmp_path / "cache.sqlite",
+            engine="ray",
+            engine_options={"shard_size": 6, "shard_dir": str(tmp_path / "shards")},
+        )
+        assert isinstance(emb, CachedEmbedder)
+        return emb
+
+    (fake / "batch_size").write_text("2")
+    (fake / "fail").touch()
+    items = _items(12, t9="this one will FAIL")  # shard 1 = t6..t11, batches of 2
+    first = composed()
+    with pytest.raises(EmbeddingError, match="failed on t9") as info:
+        first.embed(items)
+    finished = [f"t{i}" for i in range(8)]  # shard 0, then t6 and t7 of shard 1
+    assert sorted(logged_ids(fake)) == sorted(finished)
+    assert first.store.count() == len(finished)
+    assert "8 embedding(s) finished before this error are saved" in "".join(
+        getattr(info.value, "__notes__", [])
+    )
+    (fake / "fail").unlink()
+    (fake / "embedded.log").unlink()
+    again = composed()
+    got = again.embed(items)
+    assert sorted(logged_ids(fake)) == ["t10", "t11", "t8", "t9"]  # only what was missing
+    assert np.array_equal(got, _reference(fake, items))
+
+
 _KILLED_RUN = """
 import ray, sys
 sys.path[:0] = [{here!r}, {tests!r}]
