@@ -1,7 +1,8 @@
 """The `audit` command: thin subcommands over RunConfig and the runner.
 
 Exit codes: 0 all gates pass (or no policy), 1 a gate failed, 2 usage or config error,
-3 the run itself failed. Heavy modules (torch, models) are imported only inside commands,
+3 the run failed (it stopped, or a requested check errored: status "incomplete" unless
+--allow-errors). Heavy modules (torch, models) are imported only inside commands,
 so `audit --help` stays fast.
 """
 
@@ -186,7 +187,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="judge a finished run by a policy (rewrites its report's gates and status)",
         description="Judge a finished run by a gate policy, optionally against a baseline "
         "run, and rewrite the gates and status of its report.json. Exit codes: 0 all gates "
-        "pass, 1 a gate failed, 2 usage or policy error, 3 the run itself had failed.",
+        "pass, 1 a gate failed, 2 usage or policy error, 3 the run had failed or has errored "
+        "checks (see --allow-errors).",
     )
     gate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run folder or report.json")
     _add_gate_arguments(gate, policy_required=True)
