@@ -210,3 +210,23 @@ def test_google_refused_connection_gives_up_after_one_quick_retry(google, backen
     assert (failure.item_id, failure.code, failure.attempts) == ("q1", "ConnectionRefused", 2)
     assert emb.usage["requests"] == 2
     assert f"connection refused by {dead}" in str(info.value)
+
+
+def test_the_unreachable_message_names_only_scheme_host_and_port():
+    from botocore.exceptions import EndpointConnectionError
+
+    from audit.embedders._unreachable import unreachable
+
+    url = "https://user:s3cr3t@bedrock.example:8443/model/x/invoke?X-Amz-Signature=abc"
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as cause:
+            raise EndpointConnectionError(endpoint_url=url, error=cause) from cause
+    except EndpointConnectionError as exc:
+        gone = unreachable(exc)
+    assert gone is not None and gone.refused and gone.code == "ConnectionRefused"
+    assert gone.endpoint == "https://bedrock.example:8443"
+    message = gone.message(2)
+    assert "s3cr3t" not in message and "Signature" not in message and "user" not in message
+    assert unreachable(TimeoutError("read timed out")) is None  # timeouts keep their retries
