@@ -1,8 +1,9 @@
 """Streamlit pieces every page shares: the run context, tables with CSV, filters, messages.
 
-Text that comes from a report goes into Markdown only through :func:`md`, which escapes
-it, so a gate message such as ``![x](http://host/track.png)`` is shown as text and never
-makes the browser fetch anything.
+Text that comes from a report goes into Markdown only through :func:`md`
+(``dashboard._text``), which escapes it, so a gate message such as
+``![x](http://host/track.png)`` is shown as text and never makes the browser fetch
+anything.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from dashboard._frames import (
     to_csv,
 )
 from dashboard._loader import RunEntry
+from dashboard._text import md as md  # re-exported: the pages import md from here
 
 CTX_KEY = "_mme_audit_ctx"
 RUNS_ENV = "MME_AUDIT_RUNS"
@@ -39,7 +40,6 @@ SUITE_PAGES = {
     "safety": "views/safety.py",
     "redteam": "views/redteam.py",
 }
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:~$=^&])")
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,6 @@ def entry_report(entry: RunEntry | None) -> Report:
     if entry is None or entry.report is None:
         raise ValueError("no readable run is selected")
     return entry.report
-
-
-def md(text: object) -> str:
-    """Escape text for Streamlit Markdown (links, images, HTML, emoji and colour codes)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
 
 
 def runs_dir_from_args(argv: Sequence[str], environ: dict[str, str] | None = None) -> Path:

@@ -4,6 +4,11 @@ The CLI wires this in with :func:`add_dashboard_parser` and calls :func:`run_das
 The app is started as ``python -m streamlit run dashboard/app.py`` in a child process,
 bound to the loopback address unless ``--address`` says otherwise, headless (no browser
 is opened for the user) and with Streamlit's usage statistics off (no network calls).
+
+Stopping ``audit dashboard`` stops the server: SIGINT (Ctrl-C) and SIGTERM (``kill``, a
+service manager) sent to the command are passed on to the Streamlit child, which is given
+:data:`STOP_GRACE_S` seconds to shut down and then killed. Without this a ``kill`` of the
+command left Streamlit running, still serving the reports.
 """
 
 from __future__ import annotations
@@ -11,9 +16,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from types import FrameType
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +30,9 @@ DEFAULT_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 8501
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
+#: Seconds Streamlit gets to stop after a forwarded signal before it is killed.
+STOP_GRACE_S = 10.0
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def add_dashboard_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -113,7 +125,7 @@ def build_command(
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    """Start the dashboard and wait for it to stop (Ctrl-C).
+    """Start the dashboard and wait for it to stop (Ctrl-C, SIGTERM).
 
     Parameters
     ----------
@@ -141,8 +153,60 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if address.strip() not in ("127.0.0.1", "::1", "localhost"):
         log.warning("listening on %s: anyone who can reach it can read the reports", address)
     log.info("starting the dashboard on http://%s:%s", address, cmd[cmd.index("--server.port") + 1])
+    stopped, returncode = run_until_stopped(cmd)
+    return EXIT_OK if stopped or returncode == 0 else EXIT_FAILED
+
+
+def run_until_stopped(cmd: list[str], *, grace: float = STOP_GRACE_S) -> tuple[bool, int]:
+    """Run ``cmd`` as a child; SIGINT/SIGTERM to this process stop the child too.
+
+    While the child runs, SIGINT and SIGTERM are caught and sent on to it (as SIGTERM, on
+    which Streamlit shuts down cleanly); a child still running ``grace`` seconds after the
+    first signal is killed. The previous signal handlers are restored on return, and the
+    child never outlives this call, whatever ends it.
+
+    Parameters
+    ----------
+    cmd : list of str
+        The command line (see :func:`build_command`).
+    grace : float
+        Seconds between the forwarded signal and SIGKILL.
+
+    Returns
+    -------
+    tuple of (bool, int)
+        Whether a signal asked for the stop, and the child's exit code.
+    """
+    proc = subprocess.Popen(cmd)
+    asked: list[int] = []
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if not asked:
+            log.info("stopping the dashboard (signal %d)", signum)
+        asked.append(signum)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+    # Signal handlers can only be set in the main thread (where the CLI runs).
+    main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, forward) for sig in _STOP_SIGNALS} if main else {}
     try:
-        proc = subprocess.run(cmd, check=False)
-    except KeyboardInterrupt:
-        return EXIT_OK
-    return EXIT_OK if proc.returncode == 0 else EXIT_FAILED
+        deadline = None
+        while True:
+            try:
+                # A short timeout, so the grace period is checked while the child runs.
+                return bool(asked), proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+            if asked and deadline is None:
+                deadline = time.monotonic() + grace
+            if deadline is not None and time.monotonic() > deadline:
+                log.warning("streamlit did not stop within %.0f s; killing it", grace)
+                proc.kill()
+                return True, proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if proc.poll() is None:  # an exception in this process: never leave the server up
+            proc.kill()
+            proc.wait()

@@ -110,7 +110,7 @@ def _comparison_runs(comp: Comparison, entry: ComparisonEntry, ctx: Context) -> 
     for label, name in links:
         st.page_link(
             "views/overview.py",
-            label=f"Open {label} ({name})",
+            label=f"Open {md(label)} ({md(name)})",  # a label is Markdown: escape both
             icon=":material/open_in_new:",
             query_params={"run": name},
         )

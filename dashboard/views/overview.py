@@ -113,7 +113,9 @@ def _gates(ctx: Context) -> None:
             st.page_link(
                 page,
                 icon=":material/search:",
-                label=f"Evidence for {gate.name}: {len(rows)} result(s) on the {suites[0]} page",
+                # A label is Markdown: the gate's name and suite go through md() too.
+                label=f"Evidence for {md(gate.name)}: {len(rows)} result(s) on the "
+                f"{md(suites[0])} page",
                 query_params={
                     "run": name,
                     "gate": gate.name,

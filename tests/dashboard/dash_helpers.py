@@ -13,7 +13,8 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 def plain(markdown: str) -> str:
     """Undo the dashboard's Markdown escaping, to compare with the original text."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace("  \n", "\n")
+    # The invisible word joiners md() puts into ":name:" and " -> " go too.
+    return re.sub(r"\\(.)", r"\1", markdown).replace("  \n", "\n").replace("\u2060", "")
 
 
 def raw_results(run_dir: Path) -> list[dict]:

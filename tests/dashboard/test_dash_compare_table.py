@@ -151,7 +151,7 @@ def test_compare_page_shows_the_table_with_dashes_greyed(app, comparison_runs: P
     # The broken comparison is named, the two-run comparison is still there.
     assert any("20260403T000000Z-compare-bias-000000" in plain(w.value) for w in at.warning)
     assert at.selectbox(key="compare-a").value != at.selectbox(key="compare-b").value
-    links = [p.proto.label for p in at.get("page_link")]
+    links = [plain(p.proto.label) for p in at.get("page_link")]  # labels are escaped Markdown
     assert links == [f"Open local ({CID}/e1-local)", f"Open fake:text ({CID}/e2-fake-text)"]
 
 

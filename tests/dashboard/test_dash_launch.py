@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import DEFAULT_ADDRESS, add_dashboard_parser, build_command, run_dashboard
+from dashboard import DEFAULT_ADDRESS, add_dashboard_parser, build_command, launch, run_dashboard
 from dashboard.launch import APP_PATH
 
 
@@ -47,7 +47,7 @@ def test_bad_port_is_a_usage_error(port: int, monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ValueError, match="--port"):
         build_command("runs", port=port)
     called = []
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: called.append(a))
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: called.append(a))
     assert run_dashboard(parse(["dashboard", "--port", str(port)])) == 2
     assert called == []
 
@@ -55,11 +55,11 @@ def test_bad_port_is_a_usage_error(port: int, monkeypatch: pytest.MonkeyPatch) -
 def test_run_dashboard_starts_streamlit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     seen: list[list[str]] = []
 
-    def fake_run(cmd: list[str], check: bool) -> subprocess.CompletedProcess:
+    def fake_run(cmd: list[str]) -> tuple[bool, int]:
         seen.append(cmd)
-        return subprocess.CompletedProcess(cmd, 0)
+        return False, 0
 
-    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(launch, "run_until_stopped", fake_run)
     assert run_dashboard(parse(["dashboard", "--runs", str(tmp_path), "--port", "8600"])) == 0
     assert option(seen[0], "--server.address") == "127.0.0.1"
     assert option(seen[0], "--server.port") == "8600"
@@ -70,7 +70,7 @@ def test_run_dashboard_starts_streamlit(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_streamlit_failure_is_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(subprocess, "run", lambda cmd, check: subprocess.CompletedProcess(cmd, 1))
+    monkeypatch.setattr(launch, "run_until_stopped", lambda cmd: (False, 1))
     assert run_dashboard(parse(["dashboard"])) == 3
 
 
