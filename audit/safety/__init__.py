@@ -26,9 +26,19 @@ from audit.safety._filter import SafetyFilter
 from audit.safety._hashing import DEFAULT_MAX_DISTANCE, HASH_BITS, crop_grid, image_hash
 from audit.safety._hashlist import HashList, HashMatch
 from audit.safety._image import EXPOSED_LABELS, NUDENET_SHA256, HashListChecker, NudityChecker
+from audit.safety._lexicon import AbuseLexiconChecker
 from audit.safety._log import DecisionLog
 from audit.safety._media import AudioChecker, DocumentChecker, VideoChecker, whisper_transcribe
-from audit.safety._policy import Policy, PolicyError, default_policy, load_policy, policy_from_dict
+from audit.safety._policy import (
+    PACKAGED_POLICIES,
+    Policy,
+    PolicyError,
+    default_policy,
+    load_policy,
+    packaged_policy,
+    policy_from_dict,
+    resolve_policy,
+)
 from audit.safety._registry import CHECKERS, BuildEnv, build_checkers
 from audit.safety._text import (
     PROFANITY_SHA256,
@@ -48,8 +58,10 @@ __all__ = [
     "EXPOSED_LABELS",
     "HASH_BITS",
     "NUDENET_SHA256",
+    "PACKAGED_POLICIES",
     "PROFANITY_SHA256",
     "UNCHECKED_CATEGORY",
+    "AbuseLexiconChecker",
     "AudioChecker",
     "BlockedItemsError",
     "BuildEnv",
@@ -85,9 +97,11 @@ __all__ = [
     "join_spaced",
     "leet_fold",
     "load_policy",
+    "packaged_policy",
     "policy_from_dict",
     "read_list",
     "reduce_findings",
+    "resolve_policy",
     "term_regex",
     "text_views",
     "whisper_transcribe",

@@ -32,7 +32,7 @@ from audit.safety._decision import BlockedItemsError, Verdict
 from audit.safety._filter import SafetyFilter
 from audit.safety._log import DecisionLog
 from audit.safety._media import Transcribe
-from audit.safety._policy import Policy, default_policy, load_policy
+from audit.safety._policy import Policy, default_policy, resolve_policy
 from audit.safety._registry import build_checkers
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def build_filter(
     if policy is None:
         policy = default_policy()
     elif not isinstance(policy, Policy):
-        policy = load_policy(policy)
+        policy = resolve_policy(policy)
     checkers = build_checkers(policy, concept_embedder=concept_embedder, transcribe=transcribe)
     decisions = DecisionLog(log_path, policy_sha256=policy.sha256) if log_path else None
     return SafetyFilter(checkers, policy, log=decisions)

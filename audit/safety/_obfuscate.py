@@ -72,6 +72,33 @@ def case_mix(term: str) -> str:
     return "".join(c.upper() if i % 2 == 0 else c for i, c in enumerate(term))
 
 
+_SYMBOLS = {"a": "@", "s": "$", "i": "!", "o": "0"}
+# Respelling rules by sound, applied in order where they match (f -> ph as in "phuck",
+# hard c/ck -> k/kk, final s -> z, final er -> a, i -> y as in "shyt").
+_PHONETIC = (
+    (r"ck", "kk"),
+    (r"c(?=[aou])", "k"),
+    (r"f", "ph"),
+    (r"(?<=\w)s$", "z"),
+    (r"er$", "a"),
+    (r"i(?=[^aeiou])", "y"),
+)
+
+
+def symbols(term: str) -> str:
+    """Letters masked by the symbols that look like them: ``@ss``, ``$hit``, ``b!tch``."""
+    return "".join(_SYMBOLS.get(c, c) for c in term)
+
+
+def phonetic(term: str) -> str:
+    """Respelt by sound: ``phuck``, ``shyt``, ``kokk``, ``bytchez``."""
+    import re
+
+    for pattern, repl in _PHONETIC:
+        term = re.sub(pattern, repl, term)
+    return term
+
+
 def mixed(term: str) -> str:
     """Leet on the first half, homoglyphs on the second, zero-width spaces between."""
     mid = len(term) // 2
@@ -93,4 +120,6 @@ OBFUSCATIONS: dict[str, Callable[[str], str]] = {
     "bidi": bidi,
     "case": case_mix,
     "mixed": mixed,
+    "symbols": symbols,
+    "phonetic": phonetic,
 }

@@ -191,14 +191,43 @@ def load_policy(path: str | Path) -> Policy:
     return _with_sha(policy, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
-def default_policy() -> Policy:
-    """The packaged default policy (``audit/safety/data/default_policy.toml``)."""
-    ref = resources.files("audit.safety") / "data" / "default_policy.toml"
+#: Packaged policies by name (``--safety-policy NAME``): file in ``audit/safety/data``.
+PACKAGED_POLICIES: dict[str, str] = {
+    "default": "default_policy.toml",
+    "strict": "strict_policy.toml",
+}
+
+
+def packaged_policy(name: str) -> Policy:
+    """A packaged policy by name (see :data:`PACKAGED_POLICIES`).
+
+    Raises
+    ------
+    PolicyError
+        For a name that is not packaged.
+    """
+    if name not in PACKAGED_POLICIES:
+        raise PolicyError(
+            f"no packaged safety policy {name!r}; packaged: {list(PACKAGED_POLICIES)}"
+        )
+    ref = resources.files("audit.safety") / "data" / PACKAGED_POLICIES[name]
     text = ref.read_text(encoding="utf-8")
     policy = policy_from_dict(
-        tomllib.loads(text), base_dir=Path(str(ref)).parent, source="<default>"
+        tomllib.loads(text), base_dir=Path(str(ref)).parent, source=f"<{name}>"
     )
     return _with_sha(policy, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def default_policy() -> Policy:
+    """The packaged default policy (``audit/safety/data/default_policy.toml``)."""
+    return packaged_policy("default")
+
+
+def resolve_policy(value: str | Path) -> Policy:
+    """A packaged policy's name (``default``, ``strict``) or a policy file's path."""
+    if str(value) in PACKAGED_POLICIES:
+        return packaged_policy(str(value))
+    return load_policy(value)
 
 
 def _with_sha(policy: Policy, sha: str) -> Policy:

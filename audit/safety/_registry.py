@@ -19,6 +19,7 @@ from audit.safety._checker import Checker, ImageChecker, TextChecker
 from audit.safety._concept import ConceptChecker
 from audit.safety._hashlist import HashList
 from audit.safety._image import HashListChecker, NudityChecker
+from audit.safety._lexicon import AbuseLexiconChecker
 from audit.safety._media import AudioChecker, DocumentChecker, Transcribe, VideoChecker
 from audit.safety._policy import Policy, PolicyError
 from audit.safety._text import ListEntry, ProfanityChecker, TermListChecker, read_list
@@ -77,6 +78,13 @@ def _profanity(config: Mapping[str, Any], env: BuildEnv) -> Checker:
     return ProfanityChecker(**kwargs)
 
 
+def _abuse(config: Mapping[str, Any], env: BuildEnv) -> Checker:
+    _keys("abuse", config, {"category", "harden"})
+    return AbuseLexiconChecker(
+        category=str(config.get("category", "abuse")), harden=bool(config.get("harden", True))
+    )
+
+
 def _terms(config: Mapping[str, Any], env: BuildEnv) -> Checker:
     allowed = {"terms", "patterns", "files", "pattern_files", "category", "harden", "timeout_s"}
     _keys("terms", config, allowed)
@@ -99,7 +107,7 @@ def _terms(config: Mapping[str, Any], env: BuildEnv) -> Checker:
 
 
 def _concepts(config: Mapping[str, Any], env: BuildEnv) -> Checker:
-    _keys("concepts", config, {"embedder", "categories", "threshold"})
+    _keys("concepts", config, {"embedder", "categories", "threshold", "modalities"})
     tables = config.get("categories", {})
     if not tables:
         raise PolicyError("[checkers.concepts] needs [checkers.concepts.categories.NAME] tables")
@@ -115,9 +123,18 @@ def _concepts(config: Mapping[str, Any], env: BuildEnv) -> Checker:
         from audit.embedders import create_embedder
 
         embedder = create_embedder(str(config.get("embedder", "local")))
-    return ConceptChecker(embedder, concepts, thresholds)
+    modalities = config.get("modalities")
+    if modalities is not None:
+        unknown = sorted(set(modalities) - set(embedder.modalities))
+        if unknown:
+            raise PolicyError(
+                f"[checkers.concepts] modalities {unknown} are not read by the embedder; "
+                f"it reads {sorted(embedder.modalities)}"
+            )
+    return ConceptChecker(embedder, concepts, thresholds, modalities=modalities)
 
 
+CHECKERS.register("abuse", _abuse)
 CHECKERS.register("hashlist", _hashlist)
 CHECKERS.register("nudity", _nudity)
 CHECKERS.register("profanity", _profanity)

@@ -21,6 +21,7 @@ from audit.safety import (
 from audit.safety._registry import BuildEnv
 
 MINIMAL = {
+    "abuse": {"category": "abuse"},
     "hashlist": {},
     "nudity": {"threshold": 0.6},
     "profanity": {"threshold": 0.7},
@@ -41,15 +42,18 @@ def test_every_registered_checker_builds_and_rejects_unknown_keys(name, tmp_path
 
 
 def test_registry_covers_the_documented_checkers():
-    assert CHECKERS.names() == ["concepts", "hashlist", "nudity", "profanity", "terms"]
+    assert CHECKERS.names() == ["abuse", "concepts", "hashlist", "nudity", "profanity", "terms"]
 
 
 def test_default_policy_loads_and_is_consistent():
     policy = default_policy()
     assert policy.source == "<default>" and len(policy.sha256) == 64
-    assert set(policy.checkers) == {"hashlist", "nudity", "profanity", "concepts"}
+    # issue 16.7: the abuse lexicon replaced the classifier on text (which alone flagged
+    # "hoe", "Dick Van Dyke" and "dog"); abuse and profanity flag, strict blocks them
+    assert set(policy.checkers) == {"hashlist", "nudity", "abuse", "concepts"}
     assert policy.action_for("sexual") == "block"
     assert policy.action_for("profanity") == "flag"
+    assert policy.action_for("abuse") == "flag"
     assert policy.action_for("never-named") == "block"  # default_action
     assert policy.action_for("checker-error") == "block"
 

@@ -1,0 +1,240 @@
+"""The abuse lexicon checker: a maintained word list matched on normalised readings.
+
+The terms are ``data/abuse_lexicon.tsv``, derived by code from the word list that ships
+in the better-profanity wheel (rules and sources: :mod:`audit.safety._lexicon_build`).
+Matching is by whole words, so a term inside another word never hits (``Scunthorpe``,
+``cockpit``, ``assassin``, ``Sussex``). Every hardened reading of the text
+(:func:`~audit.safety._unicode.text_views`: NFKC, invisible characters removed,
+look-alikes folded, spaced letters joined, runs squeezed, leetspeak folded) is split
+into words, and a word hits when it is
+
+- ``exact``: a listed term (multi-word terms match as word sequences);
+- ``masked``: symbols stand in for letters (``f*ck``, ``f**k``, ``b#tch``): each of
+  ``* # % ? _`` matches one letter of a listed term of the same length;
+- ``inflected``: a listed term plus ``s/es/ed/er/ers/in/ing/y/z`` (``fuckz``);
+- ``phonetic``: the same Metaphone key (jellyfish) as a listed term of four letters or
+  more (``phuck``, ``shyt``, ``fukk``).
+
+The last two apply only to words that are not common English words (outside wordfreq's
+50,000 most frequent), so no dictionary word is read as another. A listed term that is
+also a census name does not hit inside a capitalised multi-word name (``Dick Van Dyke``,
+``Moby Dick``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from audit.safety._checker import TextChecker
+from audit.safety._decision import Finding
+from audit.safety._unicode import harden, text_views
+
+COMMON_WORDS_N = 50_000
+_WORD = re.compile(r"[^\W_]+")
+_MASK = frozenset("*#%?_")
+_PUNCT = ".,;:!?\"'()[]{}<>"
+_SAME_SOUND = frozenset({("f", "p"), ("c", "k"), ("i", "y")})
+_SUFFIXES = ("ing", "ers", "es", "ed", "er", "in", "s", "y", "z")
+_NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \-](?:(?:van|von|de|der|du|la|le) )?[A-Z][a-z]+)+")
+
+
+def lexicon_path() -> Path:
+    """The shipped lexicon (package data)."""
+    return Path(__file__).resolve().parent / "data" / "abuse_lexicon.tsv"
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """wordfreq's most frequent English words (the gate of the fuzzy readings)."""
+    from wordfreq import top_n_list
+
+    return frozenset(top_n_list("en", COMMON_WORDS_N))
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: the indexes are cached per object
+class Lexicon:
+    """Kept terms of the lexicon file and the indexes matching needs.
+
+    Attributes
+    ----------
+    terms : dict
+        Term -> source line in better-profanity's word list (what reasons name).
+    names : frozenset
+        Kept one-word terms that are also census names.
+    source : str
+        The file's first header line (source package, version and sha256).
+    """
+
+    terms: dict[str, int]
+    names: frozenset[str]
+    source: str
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Lexicon:
+        """Read the TSV (``line<TAB>term<TAB>status<TAB>name``; ``#`` comments)."""
+        path = path or lexicon_path()
+        terms, names, source = {}, set(), ""
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            if raw.startswith("#"):
+                source = source or raw.lstrip("# ")
+                continue
+            line, term, status, name = raw.split("\t")
+            if status == "kept":
+                terms[term] = int(line)
+                if name == "1":
+                    names.add(term)
+        if not terms:
+            raise ValueError(f"abuse lexicon {path} holds no kept term")
+        return cls(terms, frozenset(names), source)
+
+    @property
+    def longest(self) -> int:
+        """Most words in one term."""
+        return max(len(t.split()) for t in self.terms)
+
+    def by_length(self) -> dict[int, list[str]]:
+        """One-word terms by letter count (for masked words)."""
+        return _by_length(self)
+
+    def phonetic(self) -> dict[str, list[str]]:
+        """Metaphone key -> terms, for one-word terms of four letters or more."""
+        return _phonetic(self)
+
+
+@lru_cache(maxsize=4)
+def _by_length(lex: Lexicon) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for t in lex.terms:
+        if " " not in t:
+            out.setdefault(len(t), []).append(t)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _phonetic(lex: Lexicon) -> dict[str, list[str]]:
+    import jellyfish
+
+    out: dict[str, list[str]] = {}
+    for t in sorted(lex.terms, key=lambda t: (lex.terms[t], t)):
+        if " " not in t and len(t) >= 4 and t.isalpha():
+            out.setdefault(jellyfish.metaphone(t), []).append(t)
+    return out
+
+
+def name_words(text: str) -> frozenset[str]:
+    """Lower-case words of capitalised multi-word names in ``text`` (``Dick Van Dyke``)."""
+    s = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    return frozenset(w.lower() for m in _NAME_RUN.finditer(s) for w in _WORD.findall(m.group(0)))
+
+
+def match(lex: Lexicon, text: str, *, harden_text: bool = True) -> tuple[str, str] | None:
+    """The first listed term ``text`` holds and how it was read, or ``None``.
+
+    Returns ``(term, reading)`` with reading ``exact``, ``masked``, ``inflected`` or
+    ``phonetic`` (see the module docstring).
+    """
+    views = text_views(text) if harden_text else (text.casefold(),)
+    names = name_words(text) & lex.names
+    common = common_words()
+    longest = lex.longest
+    fuzzy: list[str] = []
+    for view in views:
+        words = _WORD.findall(view)
+        for i, w in enumerate(words):
+            for k in range(1, longest + 1):
+                if i + k > len(words):
+                    break
+                cand = w if k == 1 else " ".join(words[i : i + k])
+                if cand in lex.terms and not (k == 1 and cand in names):
+                    return cand, "exact"
+            if len(w) >= 4 and w not in common and not w.isdigit():
+                fuzzy.append(w)
+    for w in dict.fromkeys(fuzzy):
+        for suf in _SUFFIXES:
+            stem = w[: -len(suf)]
+            if w.endswith(suf) and len(stem) >= 3 and stem in lex.terms:
+                return stem, "inflected"
+    if fuzzy:
+        import jellyfish
+
+        keys = lex.phonetic()
+        for w in dict.fromkeys(fuzzy):
+            if not w.isalpha():
+                continue
+            for t in keys.get(jellyfish.metaphone(w), ()):
+                # a respelling, not another word that sounds alike: at most two edits
+                # (Damerau-Levenshtein) away, starting alike (or f spelt ph, c spelt k)
+                if (t[0] == w[0] or (t[0], w[0]) in _SAME_SOUND) and (
+                    jellyfish.damerau_levenshtein_distance(t, w) <= 2
+                ):
+                    return t, "phonetic"
+    base = harden(text) if harden_text else text.casefold()
+    for raw in base.split():
+        tok = raw.strip(_PUNCT)
+        if not (tok and tok[0].isalpha() and tok[-1].isalpha() and _MASK & set(tok)):
+            continue
+        letters = sum(c.isalpha() for c in tok)
+        if letters < 2 or sum(c in _MASK for c in tok) > letters:
+            continue
+        rx = re.compile("".join("[a-z]" if c in _MASK else re.escape(c) for c in tok))
+        for t in lex.by_length().get(len(tok), ()):
+            if rx.fullmatch(t):
+                return t, "masked"
+    return None
+
+
+class AbuseLexiconChecker(TextChecker):
+    """Abuse terms of a maintained word list, read through every normalisation.
+
+    Score is 1.0 on a match, else 0.0; the reason names the term's line in the source
+    word list and how it was read, never the text.
+
+    Parameters
+    ----------
+    category : str
+        Policy category of a hit.
+    harden : bool
+        Read the hardened views (default) or only the case-folded raw text.
+    """
+
+    name = "abuse"
+
+    def __init__(self, *, category: str = "abuse", harden: bool = True) -> None:
+        self.category = category
+        self.harden = harden
+        self._lexicon: Lexicon | None = None
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The lexicon, read on first use."""
+        if self._lexicon is None:
+            self._lexicon = Lexicon.load()
+        return self._lexicon
+
+    def describe(self) -> dict[str, Any]:
+        return {"terms": len(self.lexicon.terms), "source": self.lexicon.source}
+
+    def text_findings(self, text: str) -> list[Finding]:
+        hit = match(self.lexicon, text, harden_text=self.harden)
+        if hit is None:
+            return [Finding(self.category, 0.0, False, "no listed term")]
+        term, reading = hit
+        line = self.lexicon.terms[term]
+        return [
+            Finding(
+                self.category,
+                1.0,
+                True,
+                f"better-profanity word list line {line} ({reading} reading)",
+            )
+        ]
+
+    def matches(self, texts: Sequence[str]) -> list[tuple[str, str] | None]:
+        """:func:`match` of each text (for evaluations that need the reading)."""
+        return [match(self.lexicon, t, harden_text=self.harden) for t in texts]
