@@ -88,7 +88,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--safety-policy",
         default=None,
         metavar="FILE",
-        help="content-safety policy TOML ('default' for the packaged one); blocked items "
+        help="content-safety policy TOML, or a packaged one: 'default' (abuse flagged) or "
+        "'strict' (abuse blocked); blocked items "
         "are never embedded",
     )
     run.add_argument(
@@ -363,9 +364,10 @@ def _engine_options(
 
 def _safety_policy(value: object) -> Path | str | None:
     """Validate a safety policy up front, so a bad one exits 2 before anything runs."""
-    if value is None or str(value) == "default":
-        return None if value is None else "default"
-    from audit.safety import load_policy  # PolicyError is a ConfigError
+    from audit.safety import PACKAGED_POLICIES, load_policy  # PolicyError is a ConfigError
+
+    if value is None or str(value) in PACKAGED_POLICIES:  # "default", "strict"
+        return None if value is None else str(value)
 
     load_policy(Path(str(value)))
     return Path(str(value))

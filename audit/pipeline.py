@@ -116,9 +116,9 @@ def build_pipeline(
 
         variants["debiased"] = load_projection(raw, projection_path)
     if safety_policy is not None:
-        from audit.safety import SafeEmbedder, build_filter, default_policy, load_policy
+        from audit.safety import SafeEmbedder, build_filter, resolve_policy
 
-        policy = default_policy() if str(safety_policy) == "default" else load_policy(safety_policy)
+        policy = resolve_policy(safety_policy)  # a path, or "default" / "strict"
         concepts = policy.checkers.get("concepts", {})
         concept_spec = str(concepts.get("embedder", "local"))
         concept_embedder: Embedder | None = base if spec == "local" == concept_spec else None
