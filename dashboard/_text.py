@@ -19,11 +19,12 @@ model or dataset names the checks), so every report string reaches such a widget
    maths (``$``) or directive (``:red[...]``) can start. It also defeats the checks
    Streamlit runs on the source before parsing (``:material/`` icons, ``:name:`` emoji
    shortcodes), which look for unescaped sequences.
-2. After parsing, the escapes are gone and Streamlit still rewrites plain text:
-   ``:streamlit:`` and ``:material_x:`` become images and icons, and `` -> ``, `` <- ``,
-   `` <-> ``, `` -- ``, `` >= ``, `` <= ``, `` ~= `` become arrows and symbols. A WORD
-   JOINER (U+2060: invisible, zero width) is put after the first character of such a
-   sequence, so it is shown as written.
+2. After parsing, the escapes are gone and plain text is still rewritten: remark-gfm
+   turns ``http://..``, ``https://..``, ``www.x`` and ``a@b.c`` into links (its autolink
+   literals are found in text nodes, not in the source), ``:streamlit:`` and
+   ``:material_x:`` become images and icons, and `` -> ``, `` <- ``, `` <-> ``, `` -- ``,
+   `` >= ``, `` <= ``, `` ~= `` become arrows and symbols. A WORD JOINER (U+2060:
+   invisible, zero width) is put inside each such sequence, so it is shown as written.
 
 Newlines become Markdown hard breaks, so a multi-line message keeps its lines.
 """
@@ -44,6 +45,9 @@ _SYMBOLS = re.compile(rf"(?<![^{_WS}])(<->|->|<-|--|>=|<=|~=)(?![^{_WS}])")
 # ":name:" shortcodes (emoji, :streamlit:, :material_x:): split after every colon that
 # opens one, overlapping ones included (":a:material_x:").
 _SHORTCODE_COLON = re.compile(r":(?=[\w+-]+:)")
+# GFM autolink literals (mdast-util-gfm-autolink-literal): "http://", "https://", "www."
+# and the "@" of an e-mail address; the joiner goes before "//", before "." and after "@".
+_AUTOLINK = re.compile(r"(?i)(?<=https:)(?=//)|(?<=http:)(?=//)|(?<=www)(?=\.)|(?<=@)(?=[-\w])")
 
 
 def md(text: object) -> str:
@@ -65,6 +69,7 @@ def md(text: object) -> str:
     s = str(text).replace("\r\n", "\n").replace("\r", "\n")
     s = _SYMBOLS.sub(lambda m: m[0][0] + WORD_JOINER + m[0][1:], s)
     s = _SHORTCODE_COLON.sub(":" + WORD_JOINER, s)
+    s = _AUTOLINK.sub(WORD_JOINER, s)
     escaped = "".join("\\" + c if c in _PUNCT else c for c in s)
     return escaped.replace("\n", "  \n")
 

@@ -200,6 +200,9 @@ def write_hostile_runs(root: Path) -> Path:
 # patterns it tests on the source before parsing, and on text nodes after parsing.
 ST_EMOJI_SOURCE = re.compile(r":(?!material/|streamlit:)[\w+-][\w_+-]*:")  # containsEmojiShortcodes
 ST_TEXT_NODE = [
+    # remark-gfm's autolink literals (mdast-util-gfm-autolink-literal, on text nodes)
+    re.compile(r"(?i)(https?://|www(?=\.))[-.\w]+"),
+    re.compile(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+"),
     re.compile(r":streamlit:"),  # the Streamlit logo
     re.compile(r":material_(\w+):"),  # icons (after ":material/" -> ":material_")
     re.compile(r":\+1:|:-1:|:[\w-]+:"),  # remark-emoji

@@ -65,11 +65,15 @@ def test_every_ascii_punctuation_is_escaped_and_nothing_else() -> None:
 
 
 def test_joiners_only_where_streamlit_rewrites_text() -> None:
-    # Split: whitespace-bounded symbols and ":name:" shortcodes (overlapping ones too).
+    # Split: whitespace-bounded symbols, ":name:" shortcodes (overlapping ones too) and
+    # autolink literals.
     assert md("a -> b") == f"a \\-{WORD_JOINER}\\> b"
     assert md(":a:b:") == f"\\:{WORD_JOINER}a\\:{WORD_JOINER}b\\:"
     # Left alone: no whitespace around the symbol, or no closing colon.
-    for text in ("a->b", "x--y", "ratio: 3", "http://h/"):
+    assert md("http://h www.x a@b") == (
+        f"http\\:{WORD_JOINER}\\/\\/h www{WORD_JOINER}\\.x a\\@{WORD_JOINER}b"
+    )
+    for text in ("a->b", "x--y", "ratio: 3", "ftp: x", "a @ b"):
         assert WORD_JOINER not in md(text)
 
 
@@ -87,6 +91,9 @@ def test_the_checker_sees_what_unescaped_markdown_does() -> None:
     for kind in ("<img>", "<a>", "raw HTML", "maths", "directive", ":material/", "emoji"):
         assert kind in found, kind
     assert "rewritten" in " ".join(inert_problems(md("x") + " :streamlit: a -> b"))
+    # Escaping alone leaves autolink literals (found in text after parsing): caught.
+    assert "rewritten" in " ".join(inert_problems("http\\:\\/\\/h\\.x"))
+    assert "rewritten" in " ".join(inert_problems("a\\@b\\.c"))
 
 
 def test_random_strings_round_trip() -> None:
