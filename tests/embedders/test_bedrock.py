@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bedrock_standin import NOVA, TITAN_MM, TITAN_TEXT, reference_vector, standin_env
+from media_bytes import mp4
 from PIL import Image
 
 from audit.cache import CachedEmbedder
@@ -184,7 +185,7 @@ def test_audio_body_and_long_audio_refused_before_sending(standin):
 
 
 def test_video_body_and_separate_mode_averages_audio_and_video(standin):
-    fake_mp4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(64)
+    fake_mp4 = mp4(2)  # a real video: validation decodes its first frame
     emb = make()
     got = emb.embed([Item("v", "video", fake_mp4)])
     assert standin.bodies()[0]["singleEmbeddingParams"]["video"] == {
@@ -317,21 +318,6 @@ def test_paths_are_read(standin, tmp_path: Path):
 
 
 def test_long_video_duration_is_read_and_refused(standin):
-    av = pytest.importorskip("av")  # durations of non-WAV media are read with PyAV
-
-    def mp4(seconds: int) -> bytes:
-        buf = io.BytesIO()
-        with av.open(buf, "w", format="mp4") as container:
-            stream = container.add_stream("mpeg4", rate=1)
-            stream.width, stream.height, stream.pix_fmt = 16, 16, "yuv420p"
-            for i in range(seconds):
-                frame = np.full((16, 16, 3), i * 8, np.uint8)
-                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
-        return buf.getvalue()
-
     emb = make()
     emb.embed([Item("short", "video", mp4(5))])
     assert standin.bodies()[0]["singleEmbeddingParams"]["video"]["format"] == "mp4"

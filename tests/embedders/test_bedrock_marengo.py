@@ -19,6 +19,7 @@ import pytest
 from bedrock_async_standin import s3_standin
 from bedrock_standin import MARENGO, reference_vector, standin_env
 from bedrock_standin_extra import tokens
+from media_bytes import mp4
 from PIL import Image
 
 from audit.embedders._bedrock_marengo import token_bounds
@@ -31,7 +32,7 @@ PROFILE = f"us.{MARENGO}"
 BUCKET = "mme-audit-test"
 FAST = "max_attempts=4&base_delay=0.001&max_delay=0.005&poll_interval=0.01"
 OUT = f"s3_output=s3://{BUCKET}/jobs"
-FAKE_MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(64)
+FAKE_MP4 = mp4(2)  # a real video: validation decodes its first frame
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from dataclasses import asdict
 import pytest
 from bedrock_async_standin import s3_standin
 from bedrock_standin import COHERE, MARENGO, NOVA, TITAN_MM, TITAN_TEXT, standin_env
+from media_bytes import mp4
 from PIL import Image
 
 from audit.embedders.bedrock import BedrockEmbedder, from_spec
@@ -24,7 +25,7 @@ from audit.items import BadItemsError, Item, text_item
 BUCKET = "mme-audit-test"
 FAST = "max_attempts=4&base_delay=0.001&max_delay=0.005&poll_interval=0.01"
 OUT = f"s3_output=s3://{BUCKET}/jobs"
-FAKE_MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(64)
+FAKE_MP4 = mp4(2)  # a real video: validation decodes its first frame
 
 
 def make(model: str, options: str = "") -> BedrockEmbedder:
@@ -135,7 +136,7 @@ def test_plan_of_async_jobs_equals_the_run(monkeypatch, tmp_path):
     assert plans[0] == counters(nova.usage)
     assert plans[1] == counters(marengo.usage)
     assert (plans[1]["requests"], plans[1]["async_jobs"]) == (4, 2)  # text, S3 image sync
-    assert plans[1]["media_seconds"] == pytest.approx(12.0)  # the MP4's duration is unknown
+    assert plans[1]["media_seconds"] == pytest.approx(12.0 + 2.0)  # the WAV and the 2 s MP4
 
 
 def test_a_throttled_retry_shows_in_the_run_but_not_in_the_plan(monkeypatch, tmp_path):

@@ -14,11 +14,11 @@ import hashlib
 import io
 import json
 
-import av
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from google_standin import GoogleStandIn, google_env, mm_vector, service_account_file
+from media_bytes import mp4
 from PIL import Image
 
 from audit.embedders.base import EmbeddingError
@@ -77,20 +77,6 @@ def image_bytes(fmt: str, color: str = "red") -> bytes:
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def mp4(seconds: int) -> bytes:
-    """An MPEG-4 video of ``seconds`` frames at 1 fps (so ``seconds`` long), 16x16."""
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("mpeg4", rate=1)
-        stream.height = stream.width = 16
-        stream.pix_fmt = "yuv420p"
-        for i in range(seconds):
-            frame = np.full((16, 16, 3), (i * 7) % 255, np.uint8)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        out.mux(stream.encode())
-    return buf.getvalue()
 
 
 def pdf(pages: int) -> bytes:
