@@ -181,9 +181,7 @@ def run_until_stopped(cmd: list[str], *, grace: float = STOP_GRACE_S) -> tuple[b
     asked: list[int] = []
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        if not asked:
-            log.info("stopping the dashboard (signal %d)", signum)
-        asked.append(signum)
+        asked.append(signum)  # no logging here: a handler may interrupt a log call
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
 
@@ -199,6 +197,7 @@ def run_until_stopped(cmd: list[str], *, grace: float = STOP_GRACE_S) -> tuple[b
             except subprocess.TimeoutExpired:
                 pass
             if asked and deadline is None:
+                log.info("stopping the dashboard (signal %d)", asked[0])
                 deadline = time.monotonic() + grace
             if deadline is not None and time.monotonic() > deadline:
                 log.warning("streamlit did not stop within %.0f s; killing it", grace)

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -113,3 +114,28 @@ def test_stopping_the_command_stops_the_server(signum: int, tmp_path: Path) -> N
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
+    from dashboard.launch import run_until_stopped
+
+    ready = tmp_path / "ready"
+    child = (
+        "import pathlib, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"pathlib.Path({str(ready)!r}).touch(); time.sleep(120)"
+    )
+
+    def stop_when_ready() -> None:  # SIGTERM to this process, once the child is up
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    before = signal.getsignal(signal.SIGTERM)
+    threading.Thread(target=stop_when_ready, daemon=True).start()
+    t0 = time.monotonic()
+    stopped, code = run_until_stopped([sys.executable, "-c", child], grace=1.0)
+    # Asked to stop, ignored SIGTERM, killed (-9) after the 1 s grace, well before 120 s.
+    assert (stopped, code) == (True, -signal.SIGKILL)
+    assert time.monotonic() - t0 < 60
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is put back
