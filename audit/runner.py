@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audit._repro import reproducibility_info
 from audit._version import __version__
 from audit.config import RunConfig
 from audit.context import RunContext
@@ -143,12 +144,23 @@ def run_suites(
             timings[f"suite/{name}"] = round(time.perf_counter() - start, 3)
     except Exception as exc:  # the run failed: keep what finished, record why
         log.debug("run failed", exc_info=True)
-        errors.append(f"{type(exc).__name__}: {exc}")
+        # notes (e.g. "N embeddings finished before this error are saved in the cache")
+        # belong to the one-line reason a reader sees first
+        notes = "".join(f" ({n})" for n in getattr(exc, "__notes__", ()))
+        errors.append(f"{type(exc).__name__}: {exc}{notes}")
         errors.append(traceback.format_exc(limit=8))
     if pipeline is not None:  # usage counters after the work (also what a failed run sent)
         info = embedder_info(config.embedder, pipeline.base)
     timings["total"] = round(time.perf_counter() - t0, 3)
     timings["preflight"] = round(t_check, 3)
+    fingerprint = getattr(pipeline.base, "fingerprint", None) if pipeline is not None else None
+    repro = reproducibility_info(
+        tool_version=__version__,
+        fingerprint=None if fingerprint is None else str(fingerprint),
+        engine=config.engine,
+        engine_options=config.engine_options,
+        seed=config.seed,
+    )
     report = Report(
         run_id=run_id,
         tool_version=__version__,
@@ -162,6 +174,7 @@ def run_suites(
         errors=errors,
         check_errors=check_errors,
         skipped_items=list(datasets.skipped),
+        reproducibility=repro,
     )
     path = report.save(run_dir / "report.json")
     return RunOutcome(report=report, path=path, failed=bool(errors))

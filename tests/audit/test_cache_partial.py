@@ -89,3 +89,50 @@ def test_rows_attached_for_other_items_are_ignored():
         finished_for(exc, [text_item("x0", "a"), text_item("x1", "b"), text_item("x2", "c")], 16)
         is None
     )
+
+
+class DiesOnSecondBatch(HashEmbedder):
+    """Answers its first batch of 4, then the endpoint goes away."""
+
+    batch_size = 4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n_batches = 0
+
+    def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
+        self.n_batches += 1
+        if self.n_batches > 1:
+            raise EmbeddingError("connection refused by http://127.0.0.1:9")
+        return super()._embed_batch(modality, items, purpose)
+
+
+def test_a_failed_runs_report_says_what_the_cache_kept(tmp_path, monkeypatch):
+    """The one-line error in report.json carries the cache's note, not only the traceback."""
+    import json
+    import sys
+    import types
+
+    from audit.cli import main
+    from audit.embedders import EMBEDDERS, EmbedderEntry
+
+    module = types.ModuleType("cache_partial_fakes")
+    module.DiesOnSecondBatch = DiesOnSecondBatch  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(
+        EMBEDDERS._entries,
+        "diesonsecond",
+        EmbedderEntry(f"{module.__name__}:DiesOnSecondBatch", ""),
+    )
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('[suite.bias]\ntests = ["weat6"]\n', encoding="utf-8")
+    out = tmp_path / "runs"
+    code = main(["run", "--suite", "bias", "--embedder", "diesonsecond", "--config", str(cfg),
+                 "--out", str(out), "--no-progress"])  # fmt: skip
+    assert code == 3
+    (path,) = out.glob("*/report.json")
+    first = json.loads(path.read_text())["errors"][0]
+    assert first.startswith("EmbeddingError: connection refused")
+    # the cache counted the rows itself: 4 of the first batch
+    assert "(4 embedding(s) finished before this error are saved in the cache" in first
+    assert EmbeddingCache(out / ".cache" / "embeddings.sqlite").count() == 4
