@@ -12,11 +12,18 @@ into words, and a word hits when it is
 - ``masked``: symbols stand in for letters (``f*ck``, ``f**k``, ``b#tch``): each of
   ``* # % ? _`` matches one letter of a listed term of the same length;
 - ``inflected``: a listed term plus ``s/es/ed/er/ers/in/ing/y/z`` (``fuckz``);
-- ``phonetic``: the same Metaphone key (jellyfish) as a listed term of four letters or
-  more (``phuck``, ``shyt``, ``fukk``).
+- ``phonetic``: the same sound-alike spelling as a listed term (:func:`sound_fold`:
+  ``ph``/``f``, ``ck``/``c``/``q``/``kk``/``k``, ``z``/``s``, ``y``/``i``, ``ee``/``i``,
+  final ``-er``/``-a``/``-ah``/``-uh``), alone, inflected or as a word of a multi-word
+  term (``phuck``, ``shyt``, ``sheeit``, ``azzhole``, ``nigguh``, ``jakk ophph``).
 
 The last two apply only to words that are not common English words (outside wordfreq's
-50,000 most frequent), so no dictionary word is read as another. A listed term that is
+50,000 most frequent), nor, in text that is not mostly English, common words of any of
+:data:`GATE_LANGUAGES`, nor capitalised words that do not open a sentence (names:
+:func:`proper_nouns`). So no dictionary word is read as another (``tutte`` and
+``possa`` in an Italian licence, ``repr`` and ``Joerg`` once read as respellings under
+Metaphone, which collapses vowels; the fold keeps vowels apart), while ``kunt`` in an
+English sentence still is. A listed term that is
 also a census name does not hit inside a capitalised multi-word name (``Dick Van Dyke``,
 ``Moby Dick``).
 """
@@ -36,11 +43,37 @@ from audit.safety._decision import Finding
 from audit.safety._unicode import harden, text_views
 
 COMMON_WORDS_N = 50_000
+#: Languages whose common words are never read as respellings (wordfreq large lists).
+GATE_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl")
 _WORD = re.compile(r"[^\W_]+")
 _MASK = frozenset("*#%?_")
 _PUNCT = ".,;:!?\"'()[]{}<>"
-_SAME_SOUND = frozenset({("f", "p"), ("c", "k"), ("i", "y")})
+# Sound-alike spellings folded to one form, in order (both sides are folded, so the
+# rule only has to be consistent): ph -> f, ck/c(hard)/q/kk -> k, z -> s, y as a vowel
+# -> i, ee -> i, and an unstressed final -er/-a/-ah/-uh (plural too) -> a.
+_FOLD = tuple(
+    (re.compile(p), r)
+    for p, r in (
+        (r"ph", "f"),
+        (r"tch", "ch"),
+        (r"ck", "k"),
+        (r"c(?=[aouklrt]|$)", "k"),
+        (r"q", "k"),
+        (r"z", "s"),
+        (r"(?<=.)y(?![aeiou])", "i"),
+        (r"ie(?=s?$)", "i"),
+        (r"ee|ea", "i"),
+        (r"oo", "u"),
+        (r"oa", "o"),
+        (r"(?<=[^aeiou])e$", ""),
+        (r"(.)\1+", r"\1"),
+        (r"(?:er|a|ah|uh)(?=s?$)", "a"),
+    )
+)
+_FOLD_SUFFIXES = ("ing", "ers", "es", "ed", "er", "in", "s", "i", "a")
 _SUFFIXES = ("ing", "ers", "es", "ed", "er", "in", "s", "y", "z")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_OPENS = re.compile(r"(?:^|[.!?:]\s+|[\n\"“(])\s*$")  # what precedes a sentence's first word
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \-](?:(?:van|von|de|der|du|la|le) )?[A-Z][a-z]+)+")
 
 
@@ -51,10 +84,25 @@ def lexicon_path() -> Path:
 
 @lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
-    """wordfreq's most frequent English words (the gate of the fuzzy readings)."""
+    """wordfreq's most frequent English words (the dictionary the evaluation uses)."""
     from wordfreq import top_n_list
 
     return frozenset(top_n_list("en", COMMON_WORDS_N))
+
+
+@lru_cache(maxsize=1)
+def gate_words() -> frozenset[str]:
+    """Common words of every gate language: never read as a respelling."""
+    from wordfreq import top_n_list
+
+    return frozenset(w for lang in GATE_LANGUAGES for w in top_n_list(lang, COMMON_WORDS_N))
+
+
+def sound_fold(word: str) -> str:
+    """One spelling for words that sound alike (``phuck`` and ``fuck`` -> ``fuk``)."""
+    for rx, repl in _FOLD:
+        word = rx.sub(repl, word)
+    return word
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: the indexes are cached per object
@@ -102,8 +150,9 @@ class Lexicon:
         """One-word terms by letter count (for masked words)."""
         return _by_length(self)
 
-    def phonetic(self) -> dict[str, list[str]]:
-        """Metaphone key -> terms, for one-word terms of four letters or more."""
+    def phonetic(self) -> dict[str, str]:
+        """Sound-folded spelling -> term (folds of three letters or more; multi-word terms
+        folded word by word)."""
         return _phonetic(self)
 
 
@@ -117,13 +166,12 @@ def _by_length(lex: Lexicon) -> dict[int, list[str]]:
 
 
 @lru_cache(maxsize=4)
-def _phonetic(lex: Lexicon) -> dict[str, list[str]]:
-    import jellyfish
-
-    out: dict[str, list[str]] = {}
+def _phonetic(lex: Lexicon) -> dict[str, str]:
+    out: dict[str, str] = {}
     for t in sorted(lex.terms, key=lambda t: (lex.terms[t], t)):
-        if " " not in t and len(t) >= 4 and t.isalpha():
-            out.setdefault(jellyfish.metaphone(t), []).append(t)
+        key = " ".join(sound_fold(w) for w in t.split())
+        if len(key) >= 3 and t.replace(" ", "").isalpha():
+            out.setdefault(key, t)
     return out
 
 
@@ -131,6 +179,17 @@ def name_words(text: str) -> frozenset[str]:
     """Lower-case words of capitalised multi-word names in ``text`` (``Dick Van Dyke``)."""
     s = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
     return frozenset(w.lower() for m in _NAME_RUN.finditer(s) for w in _WORD.findall(m.group(0)))
+
+
+def proper_nouns(text: str) -> frozenset[str]:
+    """Lower-cased capitalised words not opening a sentence (``Clytie``, ``Joerg``): names,
+    never read as respellings."""
+    s = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    return frozenset(
+        m.group(0).lower()
+        for m in _CAPITALISED.finditer(s)
+        if m.start() and not _OPENS.search(s, 0, m.start())
+    )
 
 
 def match(lex: Lexicon, text: str, *, harden_text: bool = True) -> tuple[str, str] | None:
@@ -141,11 +200,18 @@ def match(lex: Lexicon, text: str, *, harden_text: bool = True) -> tuple[str, st
     """
     views = text_views(text) if harden_text else (text.casefold(),)
     names = name_words(text) & lex.names
-    common = common_words()
+    proper = proper_nouns(text)
+    # Other languages' common words are gated only in text that is not mostly English:
+    # "kunt" (Dutch "can") in an English sentence is read, "tutte" in Italian is not.
+    english = common_words()
+    first = [w for w in _WORD.findall(views[0]) if w.isalpha()] if views else []
+    gate = english if sum(w in english for w in first) * 2 >= len(first) else gate_words()
     longest = lex.longest
+    keys = lex.phonetic()
     fuzzy: list[str] = []
     for view in views:
         words = _WORD.findall(view)
+        folded = [None] * len(words)
         for i, w in enumerate(words):
             for k in range(1, longest + 1):
                 if i + k > len(words):
@@ -153,27 +219,34 @@ def match(lex: Lexicon, text: str, *, harden_text: bool = True) -> tuple[str, st
                 cand = w if k == 1 else " ".join(words[i : i + k])
                 if cand in lex.terms and not (k == 1 and cand in names):
                     return cand, "exact"
-            if len(w) >= 4 and w not in common and not w.isdigit():
+            if len(w) >= 3 and w.isalpha() and w not in gate and w not in proper:
                 fuzzy.append(w)
+                folded[i] = sound_fold(w)
+        # a multi-word term with a respelt word ("mo pho"): the other words may be common
+        for i in range(len(words)):
+            for k in range(2, longest + 1):
+                part = folded[i : i + k]
+                if i + k > len(words):
+                    break
+                if not any(part):
+                    continue
+                span = zip(part, words[i : i + k], strict=True)
+                key = " ".join(f or sound_fold(w) for f, w in span)
+                if key in keys:
+                    return keys[key], "phonetic"
     for w in dict.fromkeys(fuzzy):
         for suf in _SUFFIXES:
             stem = w[: -len(suf)]
             if w.endswith(suf) and len(stem) >= 3 and stem in lex.terms:
                 return stem, "inflected"
-    if fuzzy:
-        import jellyfish
-
-        keys = lex.phonetic()
-        for w in dict.fromkeys(fuzzy):
-            if not w.isalpha():
-                continue
-            for t in keys.get(jellyfish.metaphone(w), ()):
-                # a respelling, not another word that sounds alike: at most two edits
-                # (Damerau-Levenshtein) away, starting alike (or f spelt ph, c spelt k)
-                if (t[0] == w[0] or (t[0], w[0]) in _SAME_SOUND) and (
-                    jellyfish.damerau_levenshtein_distance(t, w) <= 2
-                ):
-                    return t, "phonetic"
+    for w in dict.fromkeys(fuzzy):
+        f = sound_fold(w)
+        if f in keys and " " not in keys[f]:
+            return keys[f], "phonetic"
+        for suf in _FOLD_SUFFIXES:
+            stem = f[: -len(suf)]
+            if f.endswith(suf) and len(stem) >= 4 and stem in keys and " " not in keys[stem]:
+                return keys[stem], "phonetic"
     base = harden(text) if harden_text else text.casefold()
     for raw in base.split():
         tok = raw.strip(_PUNCT)

@@ -17,7 +17,11 @@ in this order, when it is
    :mod:`audit.safety._defaults`, disjoint from every evaluation source);
 3. ``common-benign``: a very common English word (``wordfreq`` Zipf >= 3.5) that
    alt-profanity-check's classifier, trained on labelled comments, does not call
-   offensive on its own (probability < 0.5): ``god``, ``murder``, ``organ``.
+   offensive on its own (probability < 0.5): ``god``, ``murder``, ``organ``;
+4. ``everyday-word``: one of the ~3,000 most frequent English words (Zipf >= 4.5) that
+   the classifier does not call offensive with near certainty (probability < 0.96):
+   ``kill``, ``fat``, ``sex``, ``sexual``, ``porn``. Alone such a word is ordinary text
+   ("kill the process", "fat binary"); the list's sense is not its dominant one.
 
 Kept entries carry ``name=1`` when they are also a US census first name or surname (the
 ``names`` package's 1990 census files: ``dick``, ``willy``, ``fanny``); such a term does
@@ -38,6 +42,8 @@ SOURCE_PACKAGE = "better_profanity"
 SOURCE_FILE = "profanity_wordlist.txt"
 SOURCE_VERSION = "0.7.0"
 VERY_COMMON_ZIPF = 3.5
+EVERYDAY_ZIPF = 4.5
+EVERYDAY_MIN_P = 0.96
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -113,6 +119,10 @@ def derive() -> list[Entry]:
             status = "benign-use"
         elif len(words) == 1 and zipf_frequency(term, "en") >= VERY_COMMON_ZIPF and p < 0.5:
             status = "common-benign"
+        elif (
+            len(words) == 1 and zipf_frequency(term, "en") >= EVERYDAY_ZIPF and (p < EVERYDAY_MIN_P)
+        ):
+            status = "everyday-word"
         else:
             status = "kept"
         out.append(Entry(n, term, status, len(words) == 1 and term in names))
@@ -143,7 +153,7 @@ def main() -> None:  # pragma: no cover - maintainer script
     entries = derive()
     lexicon_path().write_text(render(entries), encoding="utf-8")
     print(Counter(e.status for e in entries))
-    for status in ("identity", "benign-use", "common-benign"):
+    for status in ("identity", "benign-use", "common-benign", "everyday-word"):
         print(status, [e.term for e in entries if e.status == status])
 
 

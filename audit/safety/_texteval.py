@@ -9,7 +9,10 @@ half, which is measured. Each test term is obfuscated by every family of
 :data:`audit.safety._obfuscate.OBFUSCATIONS` (code, not a template) and inserted at a
 seeded random word position of a real sentence drawn from the benign sources below (no
 labelled abusive corpus ships in a wheel, so the carriers are real benign sentences and
-the abuse is the listed term). A family that leaves a term unchanged skips it.
+the abuse is the listed term). A family that leaves a term unchanged skips it. One more
+family, ``list-respelt``, is written by people, not code: the word list's own held-out
+respellings of tune-half terms (``fook``, ``feltch``; :func:`list_respellings`), read
+by the checker with the tune half of the lexicon only.
 
 Benign sources (real sentences, each measured on its own):
 
@@ -24,7 +27,8 @@ Benign sources (real sentences, each measured on its own):
   holding a kept one-word term of four letters or more inside it (``cockpit``,
   ``assassin``, ``Scunthorpe``);
 - ``dictionary-words`` (separate): wordfreq's 20,000 most frequent English words, each
-  alone, less exactly the words the better-profanity list names.
+  alone, less the lexicon's kept terms (the words it drops, ``kill``, ``god``, ``sex``,
+  are in: they must not flag alone).
 
 None of these is the lexicon's tuning text (emoji names, standard-library docstrings).
 """
@@ -35,9 +39,10 @@ import ast
 import hashlib
 import re
 import sysconfig
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +50,12 @@ from audit.safety._metrics import Rate, wilson
 
 SEED = 20261207
 PER_SOURCE = 2000
+QUICK_PER_SOURCE = 300  # the suite's --quick run: every family, fewer benign sentences
 DICTIONARY_N = 20_000
+#: Checkers that read text (the evaluation runs only these).
+TEXT_CHECKERS = ("abuse", "profanity", "terms")
+#: The family of the word list's own held-out respellings (:func:`list_respellings`).
+RESPELT = "list-respelt"
 _SENT = re.compile(r"(?<=[.;:!?])\s+")
 #: Names and places with a listed word inside or as a part (kept benign, must pass).
 NAME_TRAPS: tuple[str, ...] = (
@@ -133,20 +143,21 @@ def scunthorpe(terms: Mapping[str, int]) -> list[str]:
 
 
 def dictionary_words(named: set[str]) -> list[str]:
-    """wordfreq's most frequent English words, less the words the source list names."""
+    """wordfreq's most frequent English words, less ``named`` (the lexicon's kept terms:
+    a listed term flags alone by design; the dropped ones, ``kill``, ``god``, stay in)."""
     from wordfreq import top_n_list
 
     return [w for w in top_n_list("en", DICTIONARY_N) if w.isalpha() and w not in named]
 
 
-def benign_sources(terms: Mapping[str, int]) -> dict[str, list[str]]:
+def benign_sources(terms: Mapping[str, int], per_source: int = PER_SOURCE) -> dict[str, list[str]]:
     """Every benign source by name (see the module docstring)."""
     from audit.safety._evalsets import identity_set
 
     return {
-        "passages": passages(),
-        "licenses": licenses(),
-        "package-docs": package_docs(),
+        "passages": passages()[:per_source],
+        "licenses": licenses(per_source),
+        "package-docs": package_docs(per_source),
         "identity-mentions": [str(it.content) for it in identity_set()],
         "scunthorpe": scunthorpe(terms),
     }
@@ -172,6 +183,42 @@ def abuse_set(
     return out
 
 
+def list_respellings(lex: Any) -> tuple[list[str], Any]:
+    """Human respellings from the word list itself, held out, and the lexicon to read them.
+
+    A test-half one-word term is a respelling of a tune-half term when both have the
+    same Metaphone key (jellyfish), the same first letter, at most two edits between them
+    (Damerau-Levenshtein) and neither starts the other (``fook``/``fuck``, ``feltch``/
+    ``felch``, ``lezbo``/``lesbo``); it is kept when it is no common word (the gate of the
+    fuzzy readings; a common word is listed or not). Returns the respellings and the
+    lexicon of the tune half alone, which must read them: the selection uses a
+    different phonetic algorithm than the checker's fold, so it does not grade its own
+    answers.
+    """
+    import jellyfish
+
+    from audit.safety._lexicon import Lexicon, gate_words
+
+    tune = {t: line for t, line in lex.terms.items() if not is_test_term(t)}
+    keys: dict[str, list[str]] = {}
+    for u in tune:
+        if " " not in u and u.isalpha() and len(u) >= 3:
+            keys.setdefault(jellyfish.metaphone(u), []).append(u)
+    gate = gate_words()
+    out = []
+    for t in sorted(lex.terms):
+        if not is_test_term(t) or " " in t or not t.isalpha() or len(t) < 3 or t in gate:
+            continue
+        if any(
+            u[0] == t[0]
+            and not (t.startswith(u) or u.startswith(t))
+            and jellyfish.damerau_levenshtein_distance(t, u) <= 2
+            for u in keys.get(jellyfish.metaphone(t), ())
+        ):
+            out.append(t)
+    return out, Lexicon(tune, lex.names, lex.source)
+
+
 @dataclass(frozen=True)
 class TextEval:
     """Rates of one evaluation: per family, per benign source, per policy.
@@ -179,7 +226,8 @@ class TextEval:
     ``caught[policy][family]`` and ``blocked[policy][family]`` are Wilson rates on the
     abuse set; ``false_positive[policy][source]`` (flag or block) and
     ``blocked_benign[policy][source]`` on the benign sources; ``dictionary`` counts
-    single common words flagged under each policy.
+    single common words flagged under each policy (``flagged_words`` lists them).
+    ``caught_all`` and ``false_positive_all`` pool every family / source.
     """
 
     caught: dict[str, dict[str, Rate]]
@@ -190,55 +238,130 @@ class TextEval:
     flagged_words: dict[str, list[str]]
     test_terms: int
 
+    @property
+    def caught_all(self) -> dict[str, Rate]:
+        """Detection over every family, per policy."""
+        return {p: _pool(r.values()) for p, r in self.caught.items()}
 
-def text_eval(policies: Mapping[str, object], *, seed: int = SEED) -> TextEval:
-    """Run the evaluation for each named policy (``Policy`` objects); only the policy's
-    text checkers run (the concept check does not read text in the packaged ones)."""
+    @property
+    def false_positive_all(self) -> dict[str, Rate]:
+        """False positives over every benign source, per policy."""
+        return {p: _pool(r.values()) for p, r in self.false_positive.items()}
+
+    def results(self, suite: str = "safety") -> list[Any]:
+        """The rates as report results (``text/abuse/<family>``, ``text/benign/<source>``,
+        ``text/dictionary-words``; ``variant`` is the policy name)."""
+        from audit.report import Result
+
+        def res(check: str, metric: str, r: Rate, policy: str, **details: Any) -> Result:
+            return Result(
+                suite=suite, check=check, metric=metric, value=r.value, ci_low=r.ci_low,
+                ci_high=r.ci_high, n=r.n, variant=policy, modality="text",
+                details={"k": r.k, **details},
+            )  # fmt: skip
+
+        out: list[Result] = []
+        for p in self.caught:
+            terms = {"held_out_terms": self.test_terms}
+            for fam, r in {**self.caught[p], "all": self.caught_all[p]}.items():
+                out.append(res(f"text/abuse/{fam}", "detection_rate", r, p, **terms))
+            for fam, r in self.blocked[p].items():
+                out.append(res(f"text/abuse/{fam}", "block_rate", r, p, **terms))
+            fps = {**self.false_positive[p], "all": self.false_positive_all[p]}
+            for src, r in fps.items():
+                out.append(res(f"text/benign/{src}", "false_positive_rate", r, p))
+            for src, r in self.blocked_benign[p].items():
+                out.append(res(f"text/benign/{src}", "block_rate", r, p))
+            words = self.flagged_words[p]
+            out.append(
+                res("text/dictionary-words", "flag_rate", self.dictionary[p], p, words=words[:50])
+            )
+        return out
+
+
+def _pool(rates: Any) -> Rate:
+    rates = list(rates)
+    return wilson(sum(r.k for r in rates), sum(r.n for r in rates))
+
+
+def _text_checkers(policy: Any) -> dict[str, Any]:
+    return {k: v for k, v in policy.checkers.items() if k in TEXT_CHECKERS}
+
+
+def text_eval(
+    policies: Mapping[str, Any], *, seed: int = SEED, per_source: int = PER_SOURCE
+) -> TextEval:
+    """Run the evaluation for each named policy (``Policy`` objects).
+
+    Only the policy's text checkers run (the concept check does not read text in the
+    packaged ones). Policies whose text checkers are configured alike share one
+    screening; each maps the findings to its own action (``Policy.action_for``).
+    ``per_source`` caps each benign source and the carriers (``--quick`` uses less).
+    """
     from dataclasses import replace
 
     from audit.items import text_item
     from audit.safety._embedder import build_filter
-    from audit.safety._lexicon import Lexicon
-    from audit.safety._lexicon_build import normalise_term, source_text
+    from audit.safety._lexicon import Lexicon, match
 
     lex = Lexicon.load()
-    named = {normalise_term(t) for t in source_text().splitlines() if t.strip()}
     rng = np.random.default_rng(seed)
-    benign = benign_sources(lex.terms)
+    benign = benign_sources(lex.terms, per_source)
     carriers = [s for src in ("passages", "licenses", "package-docs") for s in benign[src]]
     test_terms = sorted(t for t in lex.terms if is_test_term(t))
     abuse = abuse_set(test_terms, carriers, rng)
-    words = dictionary_words(named)
+    respelt, tune_lex = list_respellings(lex)
+    respelt_texts = abuse_set(respelt, carriers, rng)["plain"]
+    words = dictionary_words(set(lex.terms))
+    sets = {**{("abuse", f): t for f, t in abuse.items()}}
+    sets.update({("benign", s): t for s, t in benign.items()})
+    sets[("dict", "")] = words
 
-    def rate(texts: list[str], decide: Callable[[str], bool], screen) -> Rate:
-        verdicts = screen([text_item(f"t{i}", t) for i, t in enumerate(texts)])
-        return wilson(sum(decide(v.action) for v in verdicts), len(texts))
-
+    screened: dict[str, dict[tuple[str, str], list[Any]]] = {}  # checker config -> verdicts
     out: dict[str, dict] = {k: {} for k in ("caught", "blocked", "fp", "bb", "dict", "words")}
     for name, policy in policies.items():
-        text_only = replace(
-            policy,
-            checkers={
-                k: v for k, v in policy.checkers.items() if k in ("abuse", "profanity", "terms")
-            },
-        )
-        screen = build_filter(text_only).screen
+        key = repr(sorted(_text_checkers(policy).items()))
+        if key not in screened:
+            screen = build_filter(replace(policy, checkers=_text_checkers(policy))).screen
+            screened[key] = {
+                k: [v.decisions for v in screen([text_item(f"t{i}", t) for i, t in enumerate(ts)])]
+                for k, ts in sets.items()
+            }
+        acts = {k: [_action(policy, d) for d in ds] for k, ds in screened[key].items()}
 
-        def flagged(a: str) -> bool:
-            return a != "allow"
+        def rate(k: tuple[str, str], want: tuple[str, ...]) -> Rate:
+            return wilson(sum(a in want for a in acts[k]), len(acts[k]))  # noqa: B023
 
-        def blocks(a: str) -> bool:
-            return a == "block"
-
-        out["caught"][name] = {f: rate(s, flagged, screen) for f, s in abuse.items()}
-        out["blocked"][name] = {f: rate(s, blocks, screen) for f, s in abuse.items()}
-        out["fp"][name] = {s: rate(t, flagged, screen) for s, t in benign.items()}
-        out["bb"][name] = {s: rate(t, blocks, screen) for s, t in benign.items()}
-        verdicts = screen([text_item(f"w{i}", w) for i, w in enumerate(words)])
-        hit = [w for w, v in zip(words, verdicts, strict=True) if v.action != "allow"]
-        out["dict"][name] = wilson(len(hit), len(words))
-        out["words"][name] = hit
+        # the word list's own respellings, read against the tune half of the lexicon
+        abuse_cfg = policy.checkers.get("abuse")
+        hit_action = policy.action_for(abuse_cfg.get("category", "abuse")) if abuse_cfg else "allow"
+        acts[("abuse", RESPELT)] = [
+            hit_action if match(tune_lex, t) else "allow" for t in respelt_texts
+        ]
+        fams = [*abuse, RESPELT]
+        out["caught"][name] = {f: rate(("abuse", f), ("flag", "block")) for f in fams}
+        out["blocked"][name] = {f: rate(("abuse", f), ("block",)) for f in fams}
+        out["fp"][name] = {s: rate(("benign", s), ("flag", "block")) for s in benign}
+        out["bb"][name] = {s: rate(("benign", s), ("block",)) for s in benign}
+        out["dict"][name] = rate(("dict", ""), ("flag", "block"))
+        out["words"][name] = [
+            w for w, a in zip(words, acts[("dict", "")], strict=True) if a != "allow"
+        ]
     return TextEval(
         out["caught"], out["blocked"], out["fp"], out["bb"], out["dict"], out["words"],
         len(test_terms),
     )  # fmt: skip
+
+
+def _action(policy: Any, decisions: Sequence[Any]) -> str:
+    """The policy's action for one item's checker decisions (the filter's own rule: the
+    most severe action of the non-allowing decisions, errors always block)."""
+    from audit.safety._decision import SEVERITY
+
+    action = "allow"
+    for d in decisions:
+        if not d.allowed:
+            a = "block" if d.error else policy.action_for(d.category)
+            if SEVERITY[a] > SEVERITY[action]:
+                action = a
+    return action

@@ -19,7 +19,7 @@ BENIGN_BUILTINS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("video", ()),
 )
 QUICK_BUILTINS = ("passages", "emoji-objects", "emoji-professions")
-PARTS = ("labelled", "benign", "groups", "evasion", "concepts", "latency")
+PARTS = ("labelled", "benign", "groups", "evasion", "text", "concepts", "latency")
 _KNOWN = (
     "policy",
     "parts",

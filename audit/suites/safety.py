@@ -5,7 +5,9 @@ profanity with benign twins, plus the user's labelled sets); false-positive, blo
 flag rates on benign built-in data of every modality; per-group false-positive rates
 (emoji gender and skin tone, speech voice, identity mentions in text); evasion
 robustness (obfuscated text with and without Unicode hardening; re-encoded, resized,
-cropped and mirrored images against test hash lists); an out-of-sample check of the
+cropped and mirrored images against test hash lists); the text path's detection of
+obfuscated abuse and false positives on benign real text per source
+(``audit.safety._texteval``); an out-of-sample check of the
 concept thresholds' calibration; and the filter's latency against the embedder's.
 
 No unsafe content is used: the "unsafe" side is mild profanity and benign photos
@@ -144,6 +146,8 @@ class SafetySuite(Suite):
             if photos:
                 settings = safety.policy.checkers.get("hashlist", {})
                 yield from ev.hash_evasion(photos, rng, settings=settings)
+        if "text" in o.parts:
+            yield from self._text(safety, quick=ctx.config.quick)
         if "concepts" in o.parts:
             yield from self._concepts(safety, o, rng)
         if "latency" in o.parts and o.latency_items >= 2:
@@ -192,6 +196,19 @@ class SafetySuite(Suite):
                 modality=modality,
                 source=spec,
             )
+
+    def _text(self, safety: Any, *, quick: bool) -> Iterable[Result]:
+        """The text path on obfuscated abuse and benign real text (``text/*`` results):
+        the packaged default and strict policies, and the run's policy when it is another
+        (``variant`` names the policy). ``bench/safety_text_eval.py`` prints the same."""
+        from audit.safety import packaged_policy
+        from audit.safety._texteval import PER_SOURCE, QUICK_PER_SOURCE, text_eval
+
+        policies = {name: packaged_policy(name) for name in ("default", "strict")}
+        if safety.policy.sha256 not in {p.sha256 for p in policies.values()}:
+            policies["run-policy"] = safety.policy
+        per_source = QUICK_PER_SOURCE if quick else PER_SOURCE
+        yield from text_eval(policies, per_source=per_source).results(self.name)
 
     def _concepts(self, safety: Any, o: SafetyOptions, rng: Any) -> Iterable[Result]:
         from audit.datasets import load_dataset

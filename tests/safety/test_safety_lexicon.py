@@ -6,7 +6,7 @@ import pytest
 
 from audit.items import text_item
 from audit.safety import AbuseLexiconChecker, build_filter, packaged_policy
-from audit.safety._lexicon import Lexicon, match, name_words
+from audit.safety._lexicon import Lexicon, match, name_words, proper_nouns, sound_fold
 from audit.safety._obfuscate import OBFUSCATIONS
 from audit.safety._texteval import is_test_term
 
@@ -35,6 +35,35 @@ def test_derivation_rules_by_hand(lex):
     for word in ("fuck", "shit", "cunt", "motherfucker", "phuck", "fcuk"):
         assert word in lex.terms, word
     assert "dick" in lex.names and "fuck" not in lex.names  # census names
+    # everyday words whose dominant sense is benign (Zipf >= 4.5, classifier p < 0.96)
+    for word in ("kill", "fat", "sex", "sexual", "porn"):
+        assert word not in lex.terms, word
+
+
+def test_dropped_everyday_words_do_not_flag_alone(lex):
+    for text in ("kill", "fat", "sex", "kill the process", "a fat binary", "sex of the respondent"):
+        assert match(lex, text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("word", "folded"),
+    [
+        # by hand, rule by rule: ph->f, ck->k, final -er->a
+        ("phucker", "fuka"),
+        ("fucker", "fuka"),
+        ("fukka", "fuka"),  # kk squeezed, final -a kept
+        ("sheeit", "shit"),  # ee->i, ii squeezed
+        ("shyt", "shit"),  # y as a vowel -> i
+        ("azzhole", "ashol"),  # z->s, ss squeezed, silent final e dropped
+        ("feltch", "felch"),  # tch->ch
+        ("fook", "fuk"),  # oo->u
+        ("scroat", "skrot"),  # c before r -> k, oa->o
+        ("queef", "kuif"),  # q->k, ee->i
+        ("yes", "yes"),  # an initial y stays a consonant
+    ],
+)
+def test_sound_fold_by_hand(word, folded):
+    assert sound_fold(word) == folded
 
 
 # Every family on terms of the *tune* half (the test half is measured by text_eval).
@@ -65,6 +94,11 @@ def test_each_obfuscation_family_is_caught(lex, family):
         ("sh!t", "exact"),  # leetspeak view
         ("@ss", "exact"),
         ("fuckz", "inflected"),
+        ("sheeit happens", "phonetic"),
+        ("you phukkin idiot", "phonetic"),
+        ("kokksukka", "phonetic"),
+        ("you are a kunt", "phonetic"),  # Dutch "can", but the text is English
+        ("jakk ophph", "phonetic"),  # the words of a multi-word term respelt
         ("f u c k you", "exact"),
         ("f.u.c.k", "exact"),
         ("fu" + ZWSP + "ck", "exact"),
@@ -98,10 +132,23 @@ def test_readings(lex, text, reading):
         "Charles Dickens",
         "I am a gay person.",
         "use **kwargs and x*y",
+        # once read as respellings by Metaphone (vowels collapsed): words of other
+        # languages, code and names
+        "Devi mantenere intatte tutte le informative.",
+        "un’opera basata sull’Opera ovvero sull’Opera",
+        "Creates a string repr of the dtype.",
+        "Copyright 2004 Joerg Jaspert and Hiei Xu.",
+        "2010 Clytie Siddall <clytie@example.org>",
+        "return np.sqrt(np.diag(R))",
     ],
 )
 def test_benign_traps_pass(lex, text):
     assert match(lex, text) is None, (text, match(lex, text))
+
+
+def test_proper_nouns_are_capitalised_words_not_opening_a_sentence():
+    text = 'The fox met Joerg. Brown saw "Clytie" and Hiei: Then it ended.'
+    assert proper_nouns(text) == {"joerg", "hiei"}  # "Clytie" follows a quote
 
 
 def test_name_rule_needs_a_capitalised_multi_word_name(lex):
