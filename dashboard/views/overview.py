@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from audit.report import Report
 from dashboard._frames import (
     flatten_records,
     gates_frame,
@@ -49,6 +50,20 @@ def runs_table(entries: list[RunEntry]) -> pd.DataFrame:
     for col in ("dim", "results", "gates passed", "gates failed"):
         df[col] = df[col].astype("Int64")
     return df
+
+
+def _check_errors_and_skips(rep: Report) -> None:
+    """Checks that errored (status ``incomplete``: not a pass) and items left out."""
+    if rep.check_errors:
+        st.error(
+            f"{len(rep.check_errors)} requested check(s) errored: the run is incomplete, "
+            "which is not a pass (see docs/ci.md, --allow-errors)."
+        )
+        frame = pd.DataFrame([e.model_dump() for e in rep.check_errors])
+        show_table(frame, key="check-errors")
+    if rep.skipped_items:
+        st.warning(f"{len(rep.skipped_items)} bad item(s) were left out (--skip-bad-items).")
+        show_table(pd.DataFrame([s.model_dump() for s in rep.skipped_items]), key="skipped")
 
 
 def _problems(entries: list[RunEntry]) -> None:
@@ -161,6 +176,7 @@ def render() -> None:
         st.error(f"The run itself failed: {md(rep.errors[0])}")
         if len(rep.errors) > 1:
             st.code("\n".join(rep.errors[1:]), language=None)
+    _check_errors_and_skips(rep)
     _embedder(ctx)
     _gates(ctx)
 

@@ -139,6 +139,21 @@ def failed_run(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def incomplete_run(tmp_path: Path) -> Path:
+    """A run with an errored check (status incomplete) and an item left out."""
+    from audit.report import CheckError, SkippedItem
+
+    root = tmp_path / "incomplete"
+    small_report(
+        "partial",
+        status="incomplete",
+        check_errors=[CheckError(suite="bias", check="skew/:red[x]", error="ValueError: bad")],
+        skipped_items=[SkippedItem(dataset="beir:/d", side="corpus", id="c7", reason="empty file")],
+    ).save(root / "partial" / "report.json")
+    return root
+
+
+@pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
     """Start the app on a runs directory (optionally with query parameters) and run it."""
 

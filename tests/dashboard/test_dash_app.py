@@ -186,6 +186,20 @@ def test_failed_run_shows_its_error_and_escapes_report_text(app, failed_run: Pat
     assert evidence.iloc[0]["nested"] == '{"k": [1, 2]}'
 
 
+def test_incomplete_run_shows_errored_checks_and_skipped_items(app, incomplete_run: Path) -> None:
+    at = app(incomplete_run)
+    (err,) = [e.value for e in at.error]
+    assert plain(err).startswith("1 requested check(s) errored: the run is incomplete")
+    assert "1 bad item(s) were left out" in plain(at.warning[0].value)
+    frames = [d.value for d in at.dataframe]
+    errored = next(f for f in frames if "check" in f.columns and "error" in f.columns)
+    assert errored.iloc[0].to_dict() == {
+        "suite": "bias", "check": "skew/:red[x]", "error": "ValueError: bad"
+    }  # fmt: skip
+    skipped = next(f for f in frames if "reason" in f.columns)
+    assert (skipped.iloc[0]["id"], skipped.iloc[0]["reason"]) == ("c7", "empty file")
+
+
 # --- Suite pages ----------------------------------------------------------------------
 
 
