@@ -497,3 +497,32 @@ def test_summary_names_effects_significant_after_holm():
     assert "1 of 3 association tests significant (raw): weat/weat1 d=+1.20" in text
     assert "weat/weat6 d=" not in text.split("Verdict:")[1]
     assert "+1.20*" in text and "+0.90 " in text
+
+
+@pytest.mark.parametrize(
+    ("spec", "label"),
+    [
+        ("builtin:emoji-professions", "emoji-professions"),
+        ("/data/gallery.csv", "gallery-csv"),
+        ("/data/my gallery v2.parquet/", "my-gallery-v2-parquet"),
+        ("hf:org/set name", "set-name"),
+    ],
+)
+def test_probe_names_from_dataset_paths_are_registrable(spec, label):
+    """A gallery given as a file path (dots, spaces) gives a valid probe name, not a crash."""
+    from audit.suites._bias._cost import CostProbe
+    from audit.suites._bias._probe import ProbeRegistry
+    from audit.suites._bias._ranking import DisparityProbe, SkewProbe
+
+    text = frozenset({"text"})
+    probes = [
+        SkewProbe(spec, ("g",), "dataset", text),
+        DisparityProbe(spec, ("g",), text),
+        CostProbe(spec, text),
+    ]
+    assert [p.name for p in probes] == [
+        f"{k}/{label}" for k in ("skew", "disparity", "projection-cost")
+    ]
+    registry = ProbeRegistry()
+    for p in probes:
+        registry.register(p.name, p)  # raised "invalid probe name" for dotted paths

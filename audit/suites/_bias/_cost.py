@@ -6,7 +6,7 @@ import numpy as np
 
 from audit.report import Result
 from audit.suites._bias._env import ProbeEnv
-from audit.suites._bias._probe import Probe
+from audit.suites._bias._probe import Probe, dataset_label
 from audit.suites._bias._ranking import TIE_BREAK
 
 
@@ -18,7 +18,7 @@ class CostProbe(Probe):
     metrics: tuple[str, ...] = ("recall@10", "ndcg@10")
 
     def __init__(self, dataset: str, modalities: frozenset[str]) -> None:
-        label = dataset.removeprefix("builtin:").rstrip("/").split("/")[-1]
+        label = dataset_label(dataset)
         self.name = f"projection-cost/{label}"
         self.dataset = dataset
         self.datasets = (dataset,)

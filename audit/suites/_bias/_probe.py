@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,17 @@ KINDS: tuple[str, ...] = (
     "projection-cost",
 )
 ASSOCIATION_KINDS: frozenset[str] = frozenset({"weat", "seat", "xmodal", "ieat", "eat"})
+
+
+def dataset_label(dataset: str) -> str:
+    """A probe-name-safe label for a dataset spec (``builtin:NAME``, a folder, a file).
+
+    ``/data/gallery.csv`` -> ``gallery-csv``: the basename, with every run of characters a
+    registered name cannot hold turned into ``-`` (a file's suffix is kept, so two files
+    that differ only by it stay two probes).
+    """
+    base = dataset.removeprefix("builtin:").rstrip("/").split("/")[-1]
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", base).strip("-") or "dataset"
 
 
 class Probe(ABC):

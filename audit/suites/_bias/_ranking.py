@@ -25,7 +25,7 @@ import numpy as np
 from audit.items import text_item
 from audit.report import Result
 from audit.suites._bias._env import ProbeEnv
-from audit.suites._bias._probe import Probe
+from audit.suites._bias._probe import Probe, dataset_label
 from audit.suites._bias._sampling import sample_gallery
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class SkewProbe(Probe):
         modalities: frozenset[str],
         name: str | None = None,
     ) -> None:
-        label = dataset.removeprefix("builtin:").rstrip("/").split("/")[-1]
+        label = dataset_label(dataset)
         self.name = name or f"skew/{label}"
         self.dataset = dataset
         self.datasets = (dataset,)
@@ -273,7 +273,7 @@ class DisparityProbe(Probe):
         name: str | None = None,
         note: str | None = None,
     ) -> None:
-        label = dataset.removeprefix("builtin:").rstrip("/").split("/")[-1]
+        label = dataset_label(dataset)
         self.name = name or f"disparity/{label}"
         self.dataset = dataset
         self.datasets = (dataset,)
