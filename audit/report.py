@@ -147,6 +147,9 @@ class Report(_Strict):
     status: Status = "no-gates"
     policy: PolicyInfo | None = None
     errors: list[str] = Field(default_factory=list)
+    # What reproducing the numbers needs: tool version, fingerprint, engine, seed, thread
+    # settings, platform and numeric package versions (audit/_repro.py; additive, v1).
+    reproducibility: dict[str, Any] = Field(default_factory=dict)
     skipped_items: list[SkippedItem] = Field(default_factory=list)
     check_errors: list[CheckError] = Field(default_factory=list)
 

