@@ -68,8 +68,10 @@ class BiasSuite(Suite):
     description = "association tests, retrieval skew and per-group quality, raw vs debiased"
 
     def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
-        """Validate ``[suite.bias]`` (see :class:`BiasOptions`)."""
-        BiasOptions.parse(options, quick=quick)
+        """Validate ``[suite.bias]`` (see :class:`BiasOptions`) and the probes it selects."""
+        from audit.suites._bias._builtin import check_selection
+
+        check_selection(BiasOptions.parse(options, quick=quick))
 
     def summary_text(self, results: list[Result]) -> str | None:
         """Tables of effects, skew, gaps and cost, and a verdict naming what is significant."""

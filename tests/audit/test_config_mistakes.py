@@ -66,6 +66,8 @@ def _no_report(tmp_path: Path) -> bool:
         ("embeder = 'local'\n", "'embeder'", "'embedder'"),
         ("[engine_option]\nshard_size = 4\n", "'engine_option'", "'engine_options'"),
         ("alow_errors = true\n", "'alow_errors'", "'allow_errors'"),
+        ('[suite.bias]\ntests = ["weat99"]\n', "unknown probe 'weat99'", "'weat/weat9'"),
+        ('[suite.bias]\nprobes = ["skw/*"]\n', "unknown probe 'skw/*'", "'skew/"),
         (
             "[suite.bias]\n[[suite.bias.skew_datasets]]\ndataset = 'x'\nattributes = ['a']\n"
             "querys = 'dataset'\n",

@@ -7,7 +7,7 @@ import logging
 from functools import lru_cache
 
 from audit.config import ConfigError
-from audit.registry import RegistryError
+from audit.registry import RegistryError, did_you_mean
 from audit.suites._bias._association import (
     EMOJI,
     EMOJI_TESTS,
@@ -18,7 +18,7 @@ from audit.suites._bias._association import (
 )
 from audit.suites._bias._cost import CostProbe
 from audit.suites._bias._options import BiasOptions
-from audit.suites._bias._probe import Probe, ProbeRegistry
+from audit.suites._bias._probe import Probe, ProbeRegistry, dataset_label
 from audit.suites._bias._ranking import DisparityProbe, SkewProbe
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,11 @@ def _gallery_modalities(spec: str) -> frozenset[str]:
     return frozenset({"text", "image"}) if spec == EMOJI else frozenset({"text"})
 
 
-def run_registry(opts: BiasOptions, dataset_loader) -> ProbeRegistry:
+def run_registry(opts: BiasOptions, dataset_loader=None) -> ProbeRegistry:
     """Built-ins (minus those replaced by configured galleries) plus configured and user probes.
+
+    With ``dataset_loader=None`` no dataset is loaded: the probes carry their names but no
+    modalities, enough to check a selection before the run (:func:`check_selection`).
 
     Raises
     ------
@@ -100,21 +103,28 @@ def run_registry(opts: BiasOptions, dataset_loader) -> ProbeRegistry:
             continue
         reg.register(p.name, p)
     for spec in opts.cost_datasets:
-        if f"projection-cost/{spec.removeprefix('builtin:').rstrip('/').split('/')[-1]}" not in reg:
-            ds = dataset_loader(spec)
-            p = CostProbe(spec, frozenset({*ds.query_modalities, *ds.corpus_modalities}))
+        if f"projection-cost/{dataset_label(spec)}" not in reg:
+            ds = dataset_loader(spec) if dataset_loader else None
+            p = CostProbe(
+                spec,
+                frozenset({*ds.query_modalities, *ds.corpus_modalities}) if ds else frozenset(),
+            )
             reg.register(p.name, p)
     for g in opts.skew_datasets or ():
-        ds = dataset_loader(g.dataset)
-        mods = frozenset(
-            {"text", *ds.corpus_modalities}
-            | (set(ds.query_modalities) if g.queries == "dataset" else set())
+        ds = dataset_loader(g.dataset) if dataset_loader else None
+        mods = (
+            frozenset(
+                {"text", *ds.corpus_modalities}
+                | (set(ds.query_modalities) if g.queries == "dataset" else set())
+            )
+            if ds
+            else frozenset()
         )
         p = SkewProbe(g.dataset, g.attributes, g.queries, mods)
         reg.register(p.name, p)
     for g in opts.disparity_datasets or ():
-        ds = dataset_loader(g.dataset)
-        mods = frozenset({*ds.query_modalities, *ds.corpus_modalities})
+        ds = dataset_loader(g.dataset) if dataset_loader else None
+        mods = frozenset({*ds.query_modalities, *ds.corpus_modalities}) if ds else frozenset()
         note = SPEECH_NOTE if "audio" in mods else None
         p = DisparityProbe(g.dataset, g.attributes, mods, note=note)
         reg.register(p.name, p)
@@ -140,11 +150,29 @@ def select(reg: ProbeRegistry, opts: BiasOptions) -> list[Probe]:
         chosen.append(full)
     for pattern in opts.probes or ():
         hits = [n for n in reg.order if fnmatch.fnmatchcase(n, pattern)]
+        if not hits and any(c in pattern for c in "*?["):
+            kinds = sorted({f"{n.split('/')[0]}/*" for n in reg.order})
+            raise RegistryError(
+                f"unknown probe {pattern!r}: the pattern matches no probe"
+                f"{did_you_mean(pattern, [*kinds, *reg.order])} (kinds: {', '.join(kinds)})"
+            )
         if not hits:
             reg.get(pattern)  # raises with the closest names
         chosen += hits
     wanted = set(chosen)
     return [reg.get(n) for n in reg.order if n in wanted]
+
+
+def check_selection(opts: BiasOptions) -> None:
+    """Raise :class:`ConfigError` when ``tests``/``probes`` name no probe of the run.
+
+    Called when the config is read, before anything runs, so ``tests = ["weat99"]`` is a
+    config mistake (exit 2) with the closest names, not a failed run.
+    """
+    try:
+        select(run_registry(opts), opts)
+    except RegistryError as exc:
+        raise ConfigError(f"[suite.bias] {exc}") from None
 
 
 def _resolve(reg: ProbeRegistry, name: str) -> str:
