@@ -73,6 +73,7 @@ def thread_settings() -> dict[str, Any]:
         {
             "api": p.get("user_api"),
             "library": p.get("internal_api"),
+            "file": p.get("prefix"),  # which copy (numpy's, scipy's, ...); not its path
             "version": p.get("version"),
             "threads": p.get("num_threads"),
             "architecture": p.get("architecture"),  # OpenBLAS kernel: part of the rounding

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
+import types
 from importlib import metadata
 from pathlib import Path
 
@@ -13,16 +15,34 @@ from threadpoolctl import threadpool_limits
 
 from audit._version import __version__
 from audit.cli import EXIT_RUN_FAILED, main
+from audit.embedders import EMBEDDERS, EmbedderEntry
 from audit.embedders.local import LocalEmbedder
 from audit.report import load_report
+
+
+class BrokenLocal(LocalEmbedder):
+    """``local`` (same fingerprint) whose backend fails at once: a fast run, no models."""
+
+    def _embed_batch(self, modality: str, items: list, purpose: str) -> np.ndarray:
+        raise RuntimeError("backend broke")
+
+
+@pytest.fixture(autouse=True)
+def broken_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("repro_broken_local")
+    module.BrokenLocal = BrokenLocal  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    entry = EmbedderEntry(f"{module.__name__}:BrokenLocal", "")
+    monkeypatch.setitem(EMBEDDERS._entries, "brokenlocal", entry)
 
 
 def _run(tmp_path: Path, config: str) -> dict:
     cfg = tmp_path / "cfg.toml"
     cfg.write_text(config)
-    # weat99 does not exist: the run fails at once, after the pipeline is built, and the
-    # report is written all the same (a failed run must be reproducible too).
-    code = main(["run", "--suite", "bias", "--config", str(cfg), "--out", str(tmp_path / "r")])
+    # The backend fails after the pipeline is built; the report is written all the same
+    # (a failed run must be reproducible too).
+    code = main(["run", "--suite", "bias", "--embedder", "brokenlocal", "--config", str(cfg),
+                 "--out", str(tmp_path / "r")])  # fmt: skip
     assert code == EXIT_RUN_FAILED
     (path,) = (tmp_path / "r").glob("*/report.json")
     assert load_report(path).reproducibility  # the model reads it back
@@ -34,7 +54,7 @@ def test_report_records_version_fingerprint_engine_seed_threads_and_packages(
 ) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     with threadpool_limits(limits=1, user_api="blas"):
-        repro = _run(tmp_path, 'seed = 11\n[suite.bias]\ntests = ["weat99"]\n')
+        repro = _run(tmp_path, 'seed = 11\n[suite.bias]\ntests = ["weat6"]\n')
     assert repro["tool_version"] == __version__
     assert repro["embedder_fingerprint"] == LocalEmbedder().fingerprint
     assert repro["engine"] == "inprocess" and repro["engine_options"] == {}
@@ -50,7 +70,7 @@ def test_report_records_version_fingerprint_engine_seed_threads_and_packages(
 
 
 def test_old_reports_without_the_block_still_load(tmp_path: Path) -> None:
-    _run(tmp_path, '[suite.bias]\ntests = ["weat99"]\n')
+    _run(tmp_path, '[suite.bias]\ntests = ["weat6"]\n')
     (path,) = (tmp_path / "r").glob("*/report.json")
     data = json.loads(path.read_text())
     del data["reproducibility"]
