@@ -50,7 +50,9 @@ from audit.safety._metrics import Rate, wilson
 
 SEED = 20261207
 PER_SOURCE = 2000
-QUICK_PER_SOURCE = 300  # the suite's --quick run: every family, fewer benign sentences
+QUICK_PER_SOURCE = 300  # the suite's --quick run: every family and source, less of each
+QUICK_TERMS = 120
+QUICK_DICTIONARY_N = 5000
 DICTIONARY_N = 20_000
 #: Checkers that read text (the evaluation runs only these).
 TEXT_CHECKERS = ("abuse", "profanity", "terms")
@@ -142,12 +144,12 @@ def scunthorpe(terms: Mapping[str, int]) -> list[str]:
     return [*NAME_TRAPS, *SUBSTRING_TRAPS, *words]
 
 
-def dictionary_words(named: set[str]) -> list[str]:
+def dictionary_words(named: set[str], n: int = DICTIONARY_N) -> list[str]:
     """wordfreq's most frequent English words, less ``named`` (the lexicon's kept terms:
     a listed term flags alone by design; the dropped ones, ``kill``, ``god``, stay in)."""
     from wordfreq import top_n_list
 
-    return [w for w in top_n_list("en", DICTIONARY_N) if w.isalpha() and w not in named]
+    return [w for w in top_n_list("en", n) if w.isalpha() and w not in named]
 
 
 def benign_sources(terms: Mapping[str, int], per_source: int = PER_SOURCE) -> dict[str, list[str]]:
@@ -289,14 +291,21 @@ def _text_checkers(policy: Any) -> dict[str, Any]:
 
 
 def text_eval(
-    policies: Mapping[str, Any], *, seed: int = SEED, per_source: int = PER_SOURCE
+    policies: Mapping[str, Any],
+    *,
+    seed: int = SEED,
+    per_source: int = PER_SOURCE,
+    max_terms: int | None = None,
+    dictionary_n: int = DICTIONARY_N,
 ) -> TextEval:
     """Run the evaluation for each named policy (``Policy`` objects).
 
     Only the policy's text checkers run (the concept check does not read text in the
     packaged ones). Policies whose text checkers are configured alike share one
     screening; each maps the findings to its own action (``Policy.action_for``).
-    ``per_source`` caps each benign source and the carriers (``--quick`` uses less).
+    ``per_source`` caps each benign source and the carriers, ``max_terms`` the held-out
+    terms (a stable hash order picks them), ``dictionary_n`` the most frequent words
+    tried alone; ``--quick`` uses less of each.
     """
     from dataclasses import replace
 
@@ -309,10 +318,13 @@ def text_eval(
     benign = benign_sources(lex.terms, per_source)
     carriers = [s for src in ("passages", "licenses", "package-docs") for s in benign[src]]
     test_terms = sorted(t for t in lex.terms if is_test_term(t))
+    if max_terms is not None:
+        picked = sorted(test_terms, key=lambda t: hashlib.sha256(t.encode()).digest())
+        test_terms = sorted(picked[:max_terms])
     abuse = abuse_set(test_terms, carriers, rng)
     respelt, tune_lex = list_respellings(lex)
     respelt_texts = abuse_set(respelt, carriers, rng)["plain"]
-    words = dictionary_words(set(lex.terms))
+    words = dictionary_words(set(lex.terms), dictionary_n)
     sets = {**{("abuse", f): t for f, t in abuse.items()}}
     sets.update({("benign", s): t for s, t in benign.items()})
     sets[("dict", "")] = words

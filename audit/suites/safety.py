@@ -201,14 +201,18 @@ class SafetySuite(Suite):
         """The text path on obfuscated abuse and benign real text (``text/*`` results):
         the packaged default and strict policies, and the run's policy when it is another
         (``variant`` names the policy). ``bench/safety_text_eval.py`` prints the same."""
+        from audit.safety import _texteval as te
         from audit.safety import packaged_policy
-        from audit.safety._texteval import PER_SOURCE, QUICK_PER_SOURCE, text_eval
 
         policies = {name: packaged_policy(name) for name in ("default", "strict")}
         if safety.policy.sha256 not in {p.sha256 for p in policies.values()}:
             policies["run-policy"] = safety.policy
-        per_source = QUICK_PER_SOURCE if quick else PER_SOURCE
-        yield from text_eval(policies, per_source=per_source).results(self.name)
+        size = {
+            "per_source": te.QUICK_PER_SOURCE,
+            "max_terms": te.QUICK_TERMS,
+            "dictionary_n": te.QUICK_DICTIONARY_N,
+        }
+        yield from te.text_eval(policies, **(size if quick else {})).results(self.name)
 
     def _concepts(self, safety: Any, o: SafetyOptions, rng: Any) -> Iterable[Result]:
         from audit.datasets import load_dataset
