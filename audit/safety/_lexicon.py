@@ -43,14 +43,16 @@ from audit.safety._decision import Finding
 from audit.safety._unicode import harden, text_views
 
 COMMON_WORDS_N = 50_000
-#: Languages whose common words are never read as respellings (wordfreq large lists).
+#: Languages whose common words are not read as respellings in text that is not mostly
+#: English (wordfreq's lists).
 GATE_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl")
 _WORD = re.compile(r"[^\W_]+")
 _MASK = frozenset("*#%?_")
 _PUNCT = ".,;:!?\"'()[]{}<>"
-# Sound-alike spellings folded to one form, in order (both sides are folded, so the
-# rule only has to be consistent): ph -> f, ck/c(hard)/q/kk -> k, z -> s, y as a vowel
-# -> i, ee -> i, and an unstressed final -er/-a/-ah/-uh (plural too) -> a.
+# Sound-alike spellings folded to one form, in order (both sides are folded, so a rule
+# only has to be consistent): ph -> f, tch -> ch, ck/hard c/q -> k, z -> s, y as a vowel
+# -> i, final ie -> i, ee/ea -> i, oo -> u, oa -> o, silent final e dropped, doubled
+# letters single, and an unstressed final -er/-a/-ah/-uh (plural too) -> a.
 _FOLD = tuple(
     (re.compile(p), r)
     for p, r in (
