@@ -16,6 +16,7 @@ from audit.datasets import load_dataset
 from audit.embedders._audio import SpeechTranscriber
 from audit.embedders._local_media import MediaOptions
 from audit.embedders.local import LocalEmbedder, load_minilm
+from audit.items import text_item
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +86,24 @@ def test_thread_counts_must_be_positive_ints(bad: object) -> None:
         SpeechTranscriber(cpu_threads=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="asr_cpu_threads"):
         MediaOptions(asr_cpu_threads=bad)  # type: ignore[arg-type]
+
+
+def test_transcription_does_not_unpin_torch() -> None:
+    """CTranslate2 sets the OpenMP thread count that ``torch.get_num_threads`` reads, not
+    MKL's, which the matmuls use: after a transcription under 3 threads, the transcript's
+    vector must still be the 1-thread one (it was 1.2e-7 off for this clip)."""
+    clip = next(it for it in load_dataset("builtin:speech").corpus if it.id == "zen02.en-us-m3")
+    saved = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        emb = LocalEmbedder()
+        emb.progress = False
+        heard = emb.transcribe(clip)
+        assert len(heard.split()) >= 8  # long enough for a multi-threaded matmul
+        got = emb.embed([text_item("heard", heard)])[0]
+        raw, _ = load_minilm()
+        torch.set_num_threads(1)
+        alone = raw.encode([heard], convert_to_numpy=True)[0].astype(np.float32)
+    finally:
+        torch.set_num_threads(saved)
+    assert np.array_equal(got, alone / np.linalg.norm(alone))
