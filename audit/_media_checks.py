@@ -32,12 +32,40 @@ def check_media(item: Item) -> None:
         _check_av(item)
 
 
+_EOF_WINDOW = 1024  # where readers look for the %%EOF marker (PDF 1.7, Annex H)
+
+
+def require_pdf_eof(item: Item) -> None:
+    """Refuse a PDF without ``%%EOF`` near its end: a truncated file.
+
+    PDFium repairs such a file and opens it, silently losing what was cut, so opening it
+    is not enough of a check.
+
+    Raises
+    ------
+    audit.items.ItemError
+        Naming the item.
+    """
+    from audit.items import ItemError
+
+    if isinstance(item.content, bytes):
+        tail = item.content[-_EOF_WINDOW:]
+    else:
+        with open(item.content, "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - _EOF_WINDOW))
+            tail = fh.read()
+    if b"%%EOF" not in tail:
+        raise ItemError(item.id, "PDF is truncated (no %%EOF marker at its end)")
+
+
 def _check_pdf(item: Item) -> None:
     import pypdfium2 as pdfium
 
     from audit.embedders._media import PDFIUM_LOCK  # PDFium is not thread-safe
     from audit.items import ItemError
 
+    require_pdf_eof(item)
     with PDFIUM_LOCK:
         try:
             # Opening parses the trailer and cross-reference table: a truncated file fails

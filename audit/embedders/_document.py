@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from audit._media_checks import require_pdf_eof
 from audit.embedders._media import (
     ImageEncoder,
     TextEncoder,
@@ -32,8 +33,6 @@ from audit.embedders._media import (
 )
 from audit.items import Item, ItemError
 
-_EOF_WINDOW = 1024  # where readers look for the %%EOF marker (PDF 1.7, Annex H)
-
 
 @dataclass(frozen=True)
 class Page:
@@ -42,15 +41,6 @@ class Page:
     number: int  # 1-based, as users count pages
     text: str
     image: Any | None
-
-
-def _tail(item: Item) -> bytes:
-    if isinstance(item.content, bytes):
-        return item.content[-_EOF_WINDOW:]
-    with open(item.content, "rb") as fh:
-        fh.seek(0, 2)
-        fh.seek(max(0, fh.tell() - _EOF_WINDOW))
-        return fh.read()
 
 
 def read_pages(
@@ -70,8 +60,7 @@ def read_pages(
     """
     import pypdfium2 as pdfium
 
-    if b"%%EOF" not in _tail(item):
-        raise ItemError(item.id, "PDF is truncated (no %%EOF marker at its end)")
+    require_pdf_eof(item)
     try:
         pdf = pdfium.PdfDocument(media_source(item))
     except pdfium.PdfiumError as exc:

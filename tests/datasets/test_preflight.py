@@ -37,7 +37,7 @@ BAD = {
     "huge-text": ("corpus", f"(limit {DEFAULT_MAX_BYTES['text']})"),
     "bomb": ("corpus", "pixels"),
     "empty-png": ("corpus", "empty content"),
-    "cut-pdf": ("corpus", "PDF does not open"),
+    "cut-pdf": ("corpus", "PDF is truncated"),
     "cut-wav": ("corpus", "truncated"),
     "noise-mp4": ("corpus", "video does not decode"),
     "q-surrogate": ("queries", "not valid Unicode"),
