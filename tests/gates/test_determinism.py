@@ -1,8 +1,8 @@
 """Same inputs, same report values: what makes a baseline comparison meaningful.
 
-Everything but the run id, the creation time, the timings and the cache counters must be
-identical between runs: computed fresh, computed in another process without the cache,
-and served from the cache.
+Everything but the run id, the creation time, the timings, the cache counters and the live
+thread pools must be identical between runs: computed fresh, computed in another process
+without the cache, and served from the cache.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ def _comparable(path: Path) -> dict:
         data.pop(key)
     data["wrappers"].pop("cache")  # hit/miss counters and the cache path
     data["config"].pop("cache")  # --no-cache sets it to null
+    # the process's live thread pools: a run served from the cache loads no model runtime;
+    # version, fingerprint, seed, engine, platform and packages must still match
+    data["reproducibility"].pop("threads")
     return data
 
 
