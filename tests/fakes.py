@@ -31,3 +31,26 @@ class HashEmbedder(BaseEmbedder):
             seed = int.from_bytes(hashlib.sha256(it.read_bytes()).digest()[:8], "little")
             out.append(np.random.default_rng(seed).normal(size=self.dim))
         return np.asarray(out)
+
+
+class BrokenEmbedder(HashEmbedder):
+    """A backend that breaks on its first call (a run that fails mid-way: exit 3)."""
+
+    def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
+        raise RuntimeError("backend broke: weat99")
+
+
+def register_embedder(monkeypatch, name: str, cls: type) -> str:
+    """Make ``cls`` the embedder spec ``name`` for one test (undone by ``monkeypatch``)."""
+    import sys
+    import types
+
+    from audit.embedders import EMBEDDERS, EmbedderEntry
+
+    module = types.ModuleType(f"fake_embedders_{name}")
+    setattr(module, cls.__name__, cls)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(
+        EMBEDDERS._entries, name, EmbedderEntry(f"{module.__name__}:{cls.__name__}", "")
+    )
+    return name

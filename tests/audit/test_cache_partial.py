@@ -110,20 +110,12 @@ class DiesOnSecondBatch(HashEmbedder):
 def test_a_failed_runs_report_says_what_the_cache_kept(tmp_path, monkeypatch):
     """The one-line error in report.json carries the cache's note, not only the traceback."""
     import json
-    import sys
-    import types
+
+    from fakes import register_embedder
 
     from audit.cli import main
-    from audit.embedders import EMBEDDERS, EmbedderEntry
 
-    module = types.ModuleType("cache_partial_fakes")
-    module.DiesOnSecondBatch = DiesOnSecondBatch  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setitem(
-        EMBEDDERS._entries,
-        "diesonsecond",
-        EmbedderEntry(f"{module.__name__}:DiesOnSecondBatch", ""),
-    )
+    register_embedder(monkeypatch, "diesonsecond", DiesOnSecondBatch)
     cfg = tmp_path / "run.toml"
     cfg.write_text('[suite.bias]\ntests = ["weat6"]\n', encoding="utf-8")
     out = tmp_path / "runs"

@@ -57,22 +57,9 @@ def test_usage_errors_exit_2(tmp_path, capsys):
 def test_failed_run_exits_3_and_keeps_a_report(tmp_path, capsys, monkeypatch):
     # A backend that breaks mid-run (an unknown probe name is a config mistake: exit 2,
     # tests/audit/test_config_mistakes.py).
-    import types
+    from fakes import BrokenEmbedder, register_embedder
 
-    from fakes import HashEmbedder
-
-    from audit.embedders import EMBEDDERS, EmbedderEntry
-
-    class Broken(HashEmbedder):
-        def _embed_batch(self, modality, items, purpose):
-            raise RuntimeError("backend broke: weat99")
-
-    module = types.ModuleType("cli_broken_fake")
-    module.Broken = Broken  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setitem(
-        EMBEDDERS._entries, "broken", EmbedderEntry(f"{module.__name__}:Broken", "")
-    )
+    register_embedder(monkeypatch, "broken", BrokenEmbedder)
     cfg = tmp_path / "cfg.toml"
     cfg.write_text('[suite.bias]\ntests = ["weat6"]\n')
     code = main(["run", "--suite", "bias", "--embedder", "broken", "--config", str(cfg),

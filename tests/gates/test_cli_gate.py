@@ -143,23 +143,9 @@ def test_run_validates_the_policy_before_running(tmp_path, capsys):
 
 def test_run_that_fails_exits_3_with_a_junit_error(tmp_path, capsys, monkeypatch):
     # A backend that breaks mid-run (an unknown probe name is a config mistake: exit 2).
-    import sys
-    import types
+    from fakes import BrokenEmbedder, register_embedder
 
-    from fakes import HashEmbedder
-
-    from audit.embedders import EMBEDDERS, EmbedderEntry
-
-    class Broken(HashEmbedder):
-        def _embed_batch(self, modality, items, purpose):
-            raise RuntimeError("backend broke: weat99")
-
-    module = types.ModuleType("gate_broken_fake")
-    module.Broken = Broken  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setitem(
-        EMBEDDERS._entries, "broken", EmbedderEntry(f"{module.__name__}:Broken", "")
-    )
+    register_embedder(monkeypatch, "broken", BrokenEmbedder)
     cfg = tmp_path / "cfg.toml"
     cfg.write_text('[suite.bias]\ntests = ["weat6"]\n')
     junit, summary = tmp_path / "j.xml", tmp_path / "s.md"
