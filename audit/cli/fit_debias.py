@@ -9,16 +9,76 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from audit.cli import EXIT_OK, EXIT_USAGE
+from audit.cli._exit import ExitCode
+
+NAME = "fit-debias"
 
 
-def _fail(message: str) -> int:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``audit fit-debias`` and its flags."""
+    fit = sub.add_parser(
+        NAME,
+        help="fit a debiasing projection (FairPCA, PCA, LEACE) and print its fit report",
+        description="Embed a dataset with group attributes, fit a debiasing projection on "
+        "one half and measure it on the other: group-mean gap, linear-probe accuracy "
+        "(before, after, majority rate) and variance kept, per target size.",
+    )
+    fit.add_argument("--embedder", default="local", help="embedder spec (default: local)")
+    fit.add_argument(
+        "--dataset",
+        default="builtin:gendered-sentences",
+        help="builtin:gendered-sentences (default), builtin:emoji-professions, or any "
+        "dataset spec; its corpus items must carry the attribute",
+    )
+    fit.add_argument("--attribute", default="gender", help="group attribute (default gender)")
+    fit.add_argument(
+        "--method",
+        default="fairpca",
+        choices=["fairpca", "fairpca-cov", "pca", "leace"],
+        help="debiaser (default fairpca: mean matching)",
+    )
+    fit.add_argument("--n-components", type=int, default=None, help="output size (default max)")
+    fit.add_argument(
+        "--sizes", default=None, help="comma-separated target sizes for the report (e.g. 256,128)"
+    )
+    fit.add_argument("--probe-fraction", type=float, default=0.5, help="held-out share")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--out", type=Path, required=True, help="projection file (.npz/.safetensors)")
+    fit.add_argument("--cache", type=Path, default=Path("runs/.cache/embeddings.sqlite"))
+    fit.add_argument("--no-cache", action="store_true")
+    fit.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stream: embed and accumulate N items at a time (memory: one chunk plus d x d "
+        "statistics); same result as the one-shot fit",
+    )
+    fit.add_argument(
+        "--from-shards",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="fit on vectors the Ray engine already wrote (Parquet shards of this embedder, "
+        "purpose index), joined to the dataset's labels by item id; embeds nothing",
+    )
+    fit.add_argument(
+        "--max-probe",
+        type=int,
+        default=50_000,
+        metavar="M",
+        help="streaming fits: most held-out items kept for the linear probe (default 50000)",
+    )
+
+
+def _fail(message: str) -> ExitCode:
     print(f"audit: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return ExitCode.USAGE
 
 
-def cmd_fit_debias(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitCode:
     """Run ``audit fit-debias``; the exit code (0, or 2 for a usage or data error)."""
     from audit.config import ConfigError
     from audit.registry import RegistryError
@@ -62,7 +122,7 @@ def cmd_fit_debias(args: argparse.Namespace) -> int:
         if args.from_shards is not None:
             from audit.engines import iter_shards
 
-            fingerprint = str(getattr(embedder, "fingerprint", embedder.name))
+            fingerprint = str(embedder.fingerprint)
             debiaser, report = fit.fit_debias_from_shards(
                 iter_shards(args.from_shards, fingerprint, purpose="index"),
                 fit.group_labels(items, args.attribute),
@@ -87,4 +147,4 @@ def cmd_fit_debias(args: argparse.Namespace) -> int:
     path = fit.save_projection(debiaser, report, args.out)
     print(fit.format_fit_report(report))
     print(f"projection: {path}  (use: audit run --suite bias --debias {path})")
-    return EXIT_OK
+    return ExitCode.OK

@@ -4,17 +4,32 @@ run here), and bias probes. Reads registries and the backends' own tables; loads
 
 from __future__ import annotations
 
-from audit.cli import EXIT_OK
+import argparse
+
+from audit.cli._exit import ExitCode
+
+NAME = "list"
 
 
-def cmd_list(what: str) -> int:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``audit list suites|embedders|probes``."""
+    lst = sub.add_parser(NAME, help="list registered suites, embedders or bias probes")
+    lst.add_argument("what", choices=["suites", "embedders", "probes"])
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    """Run ``audit list``; exit code 0."""
+    return cmd_list(args.what)
+
+
+def cmd_list(what: str) -> ExitCode:
     """``audit list suites|embedders|probes``: print the registry; exit code 0."""
     if what == "probes":
         from audit.suites.bias import list_probes  # no torch/faiss import
 
         for name, description in list_probes():
             print(f"{name:36s} {description}")
-        return EXIT_OK
+        return ExitCode.OK
     if what == "suites":
         from audit.suites import SUITES
 
@@ -32,7 +47,7 @@ def cmd_list(what: str) -> int:
             for line in _embedder_capabilities(name):
                 print(f"{'':16s}   {line}")
             print(f"{'':16s}   {'available' if ok else 'unavailable'} here: {why}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _embedder_capabilities(name: str) -> list[str]:
@@ -40,7 +55,7 @@ def _embedder_capabilities(name: str) -> list[str]:
     if name == "local":
         return ["modalities: text, image, document, video, audio; dims: 384 (no MRL)"]
     if name == "bedrock":
-        from audit.embedders._bedrock_models import MODELS
+        from audit.embedders.bedrock._models import MODELS
 
         return [
             f"{model_id}: {', '.join(sorted(spec.modalities))}; dims: "
@@ -48,7 +63,7 @@ def _embedder_capabilities(name: str) -> list[str]:
             for model_id, spec in MODELS.items()
         ]
     if name == "gemini":
-        from audit.embedders import _google_limits as g
+        from audit.embedders.google import _limits as g
 
         return [
             f"{g.GEMINI_MODEL}: text ({g.GEMINI_TOKEN_LIMIT} tokens); dims: "
@@ -56,7 +71,7 @@ def _embedder_capabilities(name: str) -> list[str]:
             f"{'/'.join(str(d) for d in g.GEMINI_RECOMMENDED_DIMS)})"
         ]
     if name == "vertex":
-        from audit.embedders import _google_limits as g
+        from audit.embedders.google import _limits as g
 
         return [
             f"{g.VERTEX_MM_MODEL}: text ({g.VERTEX_MM_TOKEN_LIMIT} tokens), image, video; "
