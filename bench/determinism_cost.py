@@ -46,8 +46,8 @@ def main() -> None:
     from threadpoolctl import threadpool_info
 
     from audit.datasets import load_dataset
-    from audit.embedders._audio import decode_pcm, whisper_dir
     from audit.embedders.local import LocalEmbedder
+    from audit.embedders.local._audio import decode_pcm, whisper_dir
 
     emb = LocalEmbedder()
     emb.progress = False

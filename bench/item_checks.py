@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from audit.datasets import list_builtins, load_dataset
-    from audit.embedders._audio import decode_pcm
+    from audit.embedders.local._audio import decode_pcm
     from audit.items import check_item
 
     print(f"{'dataset':<20}{'items':>7}{'load s':>9}{'check s':>9}{'check/load':>12}  ms/item")

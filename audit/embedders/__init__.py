@@ -90,20 +90,20 @@ EMBEDDERS.register(
 EMBEDDERS.register(
     "st",
     EmbedderEntry(
-        "audit.embedders.st:StEmbedder",
+        "audit.embedders.hub.st:StEmbedder",
         "sentence-transformers text model (st:<folder-or-hub-id>[?options][#pins])",
         needs_arg=True,
-        check="audit.embedders._spec_check:check_st",
+        check="audit.embedders.hub._spec:check_st",
     ),
 )
 EMBEDDERS.register(
     "hf",
     EmbedderEntry(
-        "audit.embedders.hf:HfEmbedder",
+        "audit.embedders.hub.hf:HfEmbedder",
         "transformers CLIP/SigLIP (text, image, video, document) or CLAP (text, audio) "
         "(hf:<folder-or-hub-id>[?options][#pins])",
         needs_arg=True,
-        check="audit.embedders._spec_check:check_hf",
+        check="audit.embedders.hub._spec:check_hf",
     ),
 )
 

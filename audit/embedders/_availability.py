@@ -57,7 +57,8 @@ def availability(name: str) -> tuple[bool, str]:
 
 def _local_files() -> list[tuple[str, Path, str]]:
     """``(label, path, pinned sha256)`` of every weight file the local default loads."""
-    from audit.embedders import _audio, local
+    from audit.embedders.local import _audio
+    from audit.embedders.local import _embedder as local
 
     files = [
         ("MiniLM", local.minilm_dir() / "model.safetensors", local.MINILM_SHA256),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from audit.embedders._google_spec import GEMINI_OPTIONS, VERTEX_OPTIONS
 from audit.embedders._google_spec import parse_options as _google_options
-from audit.embedders._hub import COMMON_OPTIONS, HF_OPTIONS, parse_model_arg
 
 
 def check_bedrock(arg: str) -> None:
@@ -27,13 +26,3 @@ def check_gemini(arg: str) -> None:
 def check_vertex(arg: str) -> None:
     """Validate ``vertex:<model>[?options]`` options (ValueError if bad)."""
     _google_options(arg.partition("?")[2], VERTEX_OPTIONS, "vertex")
-
-
-def check_st(arg: str) -> None:
-    """Validate ``st:<source>[?options][#pins]`` (ValueError if bad)."""
-    parse_model_arg(arg, kind="st", allowed=COMMON_OPTIONS)
-
-
-def check_hf(arg: str) -> None:
-    """Validate ``hf:<source>[?options][#pins]`` (ValueError if bad)."""
-    parse_model_arg(arg, kind="hf", allowed=HF_OPTIONS)

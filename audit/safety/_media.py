@@ -8,7 +8,7 @@
   the text checkers.
 
 Transcription: the default is the local embedder's offline speech path
-(``audit.embedders._audio.SpeechTranscriber``: faster-whisper tiny.en, sha256-pinned);
+(``audit.embedders.local._audio.SpeechTranscriber``: faster-whisper tiny.en, sha256-pinned);
 any ``Callable[[Item], str]`` may be injected instead (it must accept audio and video).
 """
 
@@ -29,7 +29,7 @@ Transcribe = Callable[[Item], str]
 
 def whisper_transcribe() -> Transcribe:
     """The default transcriber: offline faster-whisper tiny.en, loaded on first use."""
-    from audit.embedders._audio import SpeechTranscriber
+    from audit.embedders.local._audio import SpeechTranscriber
 
     # no max_seconds: every second is read, so nothing past a cut escapes the check
     speech = SpeechTranscriber(max_seconds=None)
@@ -91,7 +91,7 @@ class DocumentChecker(Checker):
         return {"max_pages": self.max_pages, "render_px": self.render_px}
 
     def _findings(self, item: Item) -> list[Finding]:
-        from audit.embedders._document import read_pages
+        from audit.embedders.local._document import read_pages
 
         # text_weight 0 makes the reader render every page, text layer or not
         pages, total = read_pages(
@@ -163,7 +163,7 @@ class VideoChecker(AudioChecker):
         ``Item -> str`` for the audio track; default :func:`whisper_transcribe`.
     fps : float
         Frames sampled per second (the sampling widens to span videos longer than
-        ``max_frames / fps``; see ``audit.embedders._video``).
+        ``max_frames / fps``; see ``audit.embedders.local._video``).
     max_frames : int
         Most frames checked per video.
     """
@@ -191,7 +191,7 @@ class VideoChecker(AudioChecker):
         return {"fps": self.fps, "max_frames": self.max_frames}
 
     def _findings(self, item: Item) -> list[Finding]:
-        from audit.embedders._video import sample_frames
+        from audit.embedders.local._video import sample_frames
 
         out: list[Finding] = []
         if self.image_checkers:

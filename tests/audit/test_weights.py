@@ -21,7 +21,7 @@ def test_local_embedder_refuses_tampered_weights(tmp_path, monkeypatch):
     """A MiniLM directory whose safetensors differs from the pinned hash must not load."""
     import shutil
 
-    from audit.embedders import local
+    from audit.embedders.local import _embedder as local
 
     src = local.minilm_dir()
     dst = tmp_path / "model"

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-from audit.embedders._efficientnet import (
+from audit.embedders.local._efficientnet import (
     INPUT_SIZE,
     WEIGHTS_SHA256,
     EfficientNetLite0,
@@ -22,7 +22,7 @@ from audit.embedders._efficientnet import (
     pil_to_tensor01,
     preprocess_tensor,
 )
-from audit.embedders._imagenet import load_imagenet_classes
+from audit.embedders.local._imagenet import load_imagenet_classes
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from audit.embedders import Embedder
-from audit.embedders.local import LocalEmbedder, efficientnet_file, load_minilm
+from audit.embedders.local import LocalEmbedder
+from audit.embedders.local._embedder import efficientnet_file, load_minilm
 from audit.items import Item, text_item
 
 
@@ -46,12 +47,12 @@ def test_text_equals_raw_sentence_transformers(local):
 
 def test_image_is_conse_of_top_classes(local):
     """Recompute ConSE by hand: classifier probs, top-T, weighted class-name embeddings."""
-    from audit.embedders._efficientnet import (
+    from audit.embedders.local._efficientnet import (
         load_efficientnet_lite0,
         pil_to_tensor01,
         preprocess_tensor,
     )
-    from audit.embedders._imagenet import load_imagenet_classes
+    from audit.embedders.local._imagenet import load_imagenet_classes
     from audit.items import load_image
 
     item = Item("flower", "image", _photo("flower.jpg"))

@@ -13,9 +13,10 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from audit.datasets import load_dataset
-from audit.embedders._audio import SpeechTranscriber
-from audit.embedders._local_media import MediaOptions
-from audit.embedders.local import LocalEmbedder, load_minilm
+from audit.embedders.local import LocalEmbedder
+from audit.embedders.local._audio import SpeechTranscriber
+from audit.embedders.local._embedder import load_minilm
+from audit.embedders.local._media_paths import MediaOptions
 from audit.items import text_item
 
 

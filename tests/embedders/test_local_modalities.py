@@ -21,9 +21,9 @@ from fpdf import FPDF
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-from audit.embedders._local_media import MediaOptions
-from audit.embedders._video import sample_frames, sample_step
 from audit.embedders.local import LocalEmbedder
+from audit.embedders.local._media_paths import MediaOptions
+from audit.embedders.local._video import sample_frames, sample_step
 from audit.items import BadItemsError, Item, ItemError
 
 DATA = Path(__file__).with_name("data")
@@ -356,7 +356,7 @@ def test_media_rules_enter_the_fingerprint(emb: LocalEmbedder) -> None:
 
 
 def test_whisper_weights_are_verified_before_loading(monkeypatch: pytest.MonkeyPatch) -> None:
-    from audit.embedders import _audio
+    from audit.embedders.local import _audio
     from audit.weights import WeightsError
 
     monkeypatch.setitem(_audio.WHISPER_SHA256, "model.bin", "0" * 64)

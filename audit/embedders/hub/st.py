@@ -1,7 +1,7 @@
 """``st:<path-or-hub-id>``: any sentence-transformers text embedder.
 
 The spec argument is ``<folder-or-hub-id>[?option=value&...][#pins]`` (see
-:mod:`audit.embedders._hub`). Options: ``device`` (default ``cpu``), ``batch_size``,
+:mod:`audit.embedders.hub._spec`). Options: ``device`` (default ``cpu``), ``batch_size``,
 ``matryoshka`` (comma-separated trained truncation sizes, e.g. ``512,256,128``),
 ``revision`` (hub ids), ``allow_pickle`` (opt in to ``.bin`` weights).
 
@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders._hub import (
+from audit.embedders.base import BaseEmbedder
+from audit.embedders.hub._spec import (
     COMMON_OPTIONS,
     device_option,
     from_pretrained_kwargs,
@@ -26,7 +27,6 @@ from audit.embedders._hub import (
     opt_int,
     pickle_allowed,
 )
-from audit.embedders.base import BaseEmbedder
 from audit.items import Item
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ pages rendered with pypdfium2, padded to a square, embeddings averaged). CLAP em
 resampled to its feature extractor's rate.
 
 The spec argument is ``<folder-or-hub-id>[?option=value&...][#pins]`` (see
-:mod:`audit.embedders._hub`); options: ``device``, ``batch_size``, ``matryoshka``,
+:mod:`audit.embedders.hub._spec`); options: ``device``, ``batch_size``, ``matryoshka``,
 ``revision``, ``allow_pickle``, ``frames`` (default 8), ``pages`` (default 1).
 
 White-box paths: ``differentiable("image")`` (CLIP/SigLIP) redoes the image processor's
@@ -25,10 +25,16 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from audit.embedders._hf_audio import ClapAudioTower
-from audit.embedders._hf_image import ImagePrep, ImageTower, TorchImagePreprocess, pil_to_tensor01
-from audit.embedders._hf_media import decode_audio, render_pdf_pages, sample_video_frames
-from audit.embedders._hub import (
+from audit.embedders.base import BaseEmbedder, DifferentiablePath
+from audit.embedders.hub._hf_audio import ClapAudioTower
+from audit.embedders.hub._hf_image import (
+    ImagePrep,
+    ImageTower,
+    TorchImagePreprocess,
+    pil_to_tensor01,
+)
+from audit.embedders.hub._hf_media import decode_audio, render_pdf_pages, sample_video_frames
+from audit.embedders.hub._spec import (
     HF_OPTIONS,
     device_option,
     from_pretrained_kwargs,
@@ -37,7 +43,6 @@ from audit.embedders._hub import (
     opt_int,
     pickle_allowed,
 )
-from audit.embedders.base import BaseEmbedder, DifferentiablePath
 from audit.items import BadItemsError, Item, ItemError, load_image
 
 log = logging.getLogger(__name__)

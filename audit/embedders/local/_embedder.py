@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders._audio import Transcript
-from audit.embedders._audio import weight_hashes as speech_weight_hashes
-from audit.embedders._local_media import MEDIA_MODALITIES, MediaOptions, MediaPaths
 from audit.embedders.base import BaseEmbedder, DifferentiablePath
+from audit.embedders.local._audio import Transcript
+from audit.embedders.local._audio import weight_hashes as speech_weight_hashes
+from audit.embedders.local._media_paths import MEDIA_MODALITIES, MediaOptions, MediaPaths
 from audit.items import Item, ItemError, check_item, load_image
 from audit.weights import verify_weights
 
@@ -198,7 +198,7 @@ class LocalEmbedder(BaseEmbedder):
     def image_head(self) -> Any:
         """The differentiable ConSE image module (loaded on first use)."""
         if self._image_head is None:
-            from audit.embedders._conse import build_conse_head
+            from audit.embedders.local._conse import build_conse_head
 
             self._image_head = build_conse_head(
                 efficientnet_file(),
@@ -209,7 +209,7 @@ class LocalEmbedder(BaseEmbedder):
         return self._image_head
 
     def _class_embeddings(self) -> np.ndarray:
-        from audit.embedders._imagenet import load_imagenet_classes
+        from audit.embedders.local._imagenet import load_imagenet_classes
 
         names = load_imagenet_classes()
         # Always the same 1,000 texts in the same batches: deterministic, and 1,000 single
@@ -223,7 +223,7 @@ class LocalEmbedder(BaseEmbedder):
             )
 
     def _image_tensor(self, item: Item):
-        from audit.embedders._efficientnet import pil_to_tensor01
+        from audit.embedders.local._efficientnet import pil_to_tensor01
 
         return pil_to_tensor01(load_image(item, self.limits)).unsqueeze(0)
 
@@ -231,7 +231,7 @@ class LocalEmbedder(BaseEmbedder):
         """ConSE embeddings of RGB ``PIL.Image`` objects, as image items get them."""
         import torch
 
-        from audit.embedders._efficientnet import pil_to_tensor01
+        from audit.embedders.local._efficientnet import pil_to_tensor01
 
         head = self.image_head
         out = np.empty((len(images), self.dim), dtype=np.float32)

@@ -9,20 +9,16 @@ clip. PDF pages are rendered with pypdfium2. Every failure is an
 
 from __future__ import annotations
 
-import io
 import logging
 from math import gcd
 from typing import Any
 
 import numpy as np
 
+from audit.embedders._media import media_source
 from audit.items import Item, ItemError
 
 log = logging.getLogger(__name__)
-
-
-def _source(item: Item) -> Any:
-    return io.BytesIO(item.content) if isinstance(item.content, bytes) else str(item.content)
 
 
 def decode_audio(item: Item, sampling_rate: int, *, max_seconds: float) -> np.ndarray:
@@ -55,7 +51,7 @@ def _decode_av(item: Item, sampling_rate: int) -> np.ndarray:
 
     chunks: list[np.ndarray] = []
     try:
-        with av.open(_source(item)) as container:
+        with av.open(media_source(item)) as container:
             stream = next((s for s in container.streams if s.type == "audio"), None)
             if stream is None:
                 raise ItemError(item.id, "no audio stream")
@@ -74,7 +70,7 @@ def _decode_soundfile(item: Item, sampling_rate: int) -> np.ndarray:
     try:
         import soundfile as sf
 
-        data, rate = sf.read(_source(item), dtype="float32", always_2d=True)
+        data, rate = sf.read(media_source(item), dtype="float32", always_2d=True)
     except ImportError as exc:
         raise ImportError("hf: audio needs PyAV (pip install av) or soundfile") from exc
     except Exception as exc:
@@ -107,7 +103,7 @@ def sample_video_frames(item: Item, n_frames: int) -> list[Any]:
     kept: list[Any] = []
     stride = 1
     try:
-        with av.open(_source(item)) as container:
+        with av.open(media_source(item)) as container:
             if not container.streams.video:
                 raise ItemError(item.id, "no video stream")
             stream = container.streams.video[0]

@@ -17,8 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders._audio import BLAS_THREADS, SpeechTranscriber, Transcript
-from audit.embedders._document import embed_pages, read_pages
 from audit.embedders._media import (
     ImageEncoder,
     LRUDict,
@@ -27,7 +25,9 @@ from audit.embedders._media import (
     fuse,
     mean_unit,
 )
-from audit.embedders._video import sample_frames
+from audit.embedders.local._audio import BLAS_THREADS, SpeechTranscriber, Transcript
+from audit.embedders.local._document import embed_pages, read_pages
+from audit.embedders.local._video import sample_frames
 from audit.items import BadItemsError, Item, ItemError
 
 log = logging.getLogger(__name__)

@@ -359,3 +359,13 @@ def from_pretrained_kwargs(*, allow_pickle: bool) -> dict[str, object]:
     if not allow_pickle:
         kwargs["use_safetensors"] = True  # never falls back to torch.load of a .bin
     return kwargs
+
+
+def check_st(arg: str) -> None:
+    """Validate ``st:<source>[?options][#pins]`` without loading anything (ValueError if bad)."""
+    parse_model_arg(arg, kind="st", allowed=COMMON_OPTIONS)
+
+
+def check_hf(arg: str) -> None:
+    """Validate ``hf:<source>[?options][#pins]`` without loading anything (ValueError if bad)."""
+    parse_model_arg(arg, kind="hf", allowed=HF_OPTIONS)
