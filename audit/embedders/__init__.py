@@ -70,7 +70,7 @@ EMBEDDERS.register(
 EMBEDDERS.register(
     "gemini",
     EmbedderEntry(
-        "audit.embedders.gemini:from_spec",
+        "audit.embedders.google.gemini:from_spec",
         "Google Gemini Embedding (gemini-embedding-001), text "
         "(gemini:<model>[?dim=..&task=..&vertexai=0|1]; extra mme-audit[google])",
         needs_arg=True,
@@ -80,7 +80,7 @@ EMBEDDERS.register(
 EMBEDDERS.register(
     "vertex",
     EmbedderEntry(
-        "audit.embedders.vertex:from_spec",
+        "audit.embedders.google.vertex:from_spec",
         "Vertex AI multimodalembedding@001: text (32 tokens), image, video; documents "
         "opt-in (vertex:<model>[?dim=..&project=..&location=..]; extra mme-audit[google])",
         needs_arg=True,

@@ -7,13 +7,13 @@ parse with the very functions the backends use, and import no SDK, model or torc
 
 from __future__ import annotations
 
-from audit.embedders._google_spec import GEMINI_OPTIONS, VERTEX_OPTIONS
-from audit.embedders._google_spec import parse_options as _google_options
+from audit.embedders.google._spec import GEMINI_OPTIONS, VERTEX_OPTIONS
+from audit.embedders.google._spec import parse_options as _google_options
 
 
 def check_bedrock(arg: str) -> None:
     """Validate ``bedrock:<model-id>[?options]`` options (ValueError if bad)."""
-    from audit.embedders._bedrock_spec import parse_options
+    from audit.embedders.bedrock._spec import parse_options
 
     parse_options(arg.partition("?")[2])
 

@@ -34,7 +34,7 @@ class Unreachable:
 
     @property
     def code(self) -> str:
-        """Short error code for :class:`~._bedrock_transport.CallFailure`."""
+        """Short error code for :class:`~audit.embedders.hosted.CallFailure`."""
         return "ConnectionRefused" if self.refused else "EndpointUnreachable"
 
     def message(self, attempts: int) -> str:

@@ -17,11 +17,11 @@ import pytest
 from bedrock_standin import COHERE, reference_vector, standin_env
 from PIL import Image
 
-from audit.embedders._bedrock_cohere import MAX_REQUEST_BYTES, batch_jobs
-from audit.embedders._bedrock_models import Part
-from audit.embedders._bedrock_transport import BedrockCallError
 from audit.embedders.base import EmbeddingError
 from audit.embedders.bedrock import BedrockEmbedder, from_spec
+from audit.embedders.bedrock._cohere import MAX_REQUEST_BYTES, batch_jobs
+from audit.embedders.bedrock._models import Part
+from audit.embedders.bedrock._transport import BedrockCallError
 from audit.items import BadItemsError, Item, text_item
 
 FAST = "max_attempts=4&base_delay=0.001&max_delay=0.005"

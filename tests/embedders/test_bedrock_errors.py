@@ -20,9 +20,9 @@ from bedrock_standin import (
 )
 from PIL import Image
 
-from audit.embedders._bedrock_transport import BedrockCallError, RetryPolicy, safe_endpoint
 from audit.embedders.base import EmbeddingError
 from audit.embedders.bedrock import BedrockEmbedder, from_spec
+from audit.embedders.bedrock._transport import BedrockCallError, RetryPolicy, safe_endpoint
 from audit.items import BadItemsError, Item, text_item
 
 FAST = "base_delay=0.001&max_delay=0.005"
@@ -46,7 +46,7 @@ def make(options: str = "", model: str = NOVA) -> BedrockEmbedder:
 def test_transient_errors_are_retried_until_success(standin, kind, caplog):
     standin.inject(kind, times=2)
     emb = make("max_attempts=4")
-    with caplog.at_level(logging.INFO, logger="audit.embedders._bedrock_transport"):
+    with caplog.at_level(logging.INFO, logger="audit.embedders.bedrock._transport"):
         got = emb.embed([text_item("q1", "hello")])
     assert len(standin.requests) == 3  # two failures, then the answer
     assert caplog.text.count("for item 'q1'; retry") == 2

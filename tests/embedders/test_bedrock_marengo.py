@@ -22,10 +22,10 @@ from bedrock_standin_extra import tokens
 from media_bytes import mp4
 from PIL import Image
 
-from audit.embedders._bedrock_marengo import token_bounds
-from audit.embedders._bedrock_transport import BedrockCallError
 from audit.embedders.base import EmbeddingError
 from audit.embedders.bedrock import BedrockEmbedder, from_spec
+from audit.embedders.bedrock._marengo import token_bounds
+from audit.embedders.bedrock._transport import BedrockCallError
 from audit.items import Item, text_item
 
 PROFILE = f"us.{MARENGO}"

@@ -27,7 +27,12 @@ from google_standin import (
 )
 
 from audit.embedders.base import EmbeddingError
-from audit.embedders.gemini import BudgetExceededError, GeminiEmbedder, GoogleCallError, from_spec
+from audit.embedders.google.gemini import (
+    BudgetExceededError,
+    GeminiEmbedder,
+    GoogleCallError,
+    from_spec,
+)
 from audit.items import BadItemsError, text_item
 
 FAST = "max_attempts=4&base_delay=0.001&max_delay=0.005"
@@ -146,7 +151,7 @@ def test_standin_refuses_101_texts_like_the_service(standin):
 def test_long_text_is_reported_never_silent(standin, caplog):
     long = " ".join(["word"] * 2100)  # 2,100 words: over 2,048 tokens by any count
     emb = make()
-    with caplog.at_level(logging.WARNING, logger="audit.embedders.gemini"):
+    with caplog.at_level(logging.WARNING, logger="audit.embedders.google.gemini"):
         got = emb.embed([text_item("short", "fine"), text_item("long", long)])
     report = emb.describe()["truncation"]
     assert report["text_over_limit_estimated"] == 1

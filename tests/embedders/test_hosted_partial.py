@@ -19,11 +19,11 @@ from google_standin import GoogleStandIn, gemini_vector, google_env, mm_vector, 
 from vanishing_proxy import VanishingProxy
 
 from audit.cache import CachedEmbedder, EmbeddingCache, cache_key
-from audit.embedders._bedrock_transport import BedrockCallError
 from audit.embedders.bedrock import from_spec as bedrock_spec
-from audit.embedders.gemini import GoogleCallError
-from audit.embedders.gemini import from_spec as gemini_spec
-from audit.embedders.vertex import from_spec as vertex_spec
+from audit.embedders.bedrock._transport import BedrockCallError
+from audit.embedders.google.gemini import GoogleCallError
+from audit.embedders.google.gemini import from_spec as gemini_spec
+from audit.embedders.google.vertex import from_spec as vertex_spec
 from audit.items import Item, text_item
 
 FAST = "max_attempts=6&base_delay=0.001&max_delay=0.005"

@@ -22,7 +22,7 @@ from media_bytes import mp4
 from PIL import Image
 
 from audit.embedders.base import EmbeddingError
-from audit.embedders.vertex import (
+from audit.embedders.google.vertex import (
     BudgetExceededError,
     GoogleCallError,
     VertexMultimodalEmbedder,

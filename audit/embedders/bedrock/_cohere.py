@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders._bedrock_models import BodyOptions, ModelSpec, Part, check_vector
 from audit.embedders.base import EmbeddingError
+from audit.embedders.bedrock._models import BodyOptions, ModelSpec, Part, check_vector
 from audit.items import ItemError
 
 COHERE_INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")

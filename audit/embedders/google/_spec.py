@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from audit.embedders._bedrock_transport import RetryPolicy
+from audit.embedders.bedrock._transport import RetryPolicy
 from audit.registry import did_you_mean
 
 # options that build the RetryPolicy (shared by both backends)

@@ -16,25 +16,20 @@ Which parts go asynchronous (``StartAsyncInvoke`` + S3 output):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from audit.embedders import _bedrock_cohere as cohere
-from audit.embedders import _bedrock_marengo as marengo
-from audit.embedders._bedrock_media import (
+from audit.embedders.bedrock import _cohere as cohere
+from audit.embedders.bedrock import _marengo as marengo
+from audit.embedders.bedrock._media import (
     SYNC_MAX_SECONDS,
     document_parts,
     encode_inline,
     image_part,
     media_info,
 )
-from audit.embedders._bedrock_models import Part
-from audit.embedders._bedrock_s3 import is_s3_item, s3_part
+from audit.embedders.bedrock._models import Part
+from audit.embedders.bedrock._requests import Jobs, Settings
+from audit.embedders.bedrock._s3 import is_s3_item, s3_part
 from audit.items import BadItemsError, Item, ItemError
 
-if TYPE_CHECKING:
-    from audit.embedders.bedrock import BedrockEmbedder
-
-Jobs = list[tuple[int, Part]]
 _MARENGO_WHY = (
     "path (Marengo embeds audio/video only with StartAsyncInvoke, and text/image too "
     "when the model id is not an inference profile such as "
@@ -42,10 +37,9 @@ _MARENGO_WHY = (
 )
 
 
-def prepare(emb: BedrockEmbedder, items: list[Item], *, record: bool) -> tuple[Jobs, set[int]]:
-    """Request parts for every item (``(item index, part)``), and which jobs go async.
-
-    ``record=False`` (planning) leaves the embedder's notes alone.
+def prepare(emb: Settings, items: list[Item]) -> tuple[Jobs, set[int], list[tuple[str, str]]]:
+    """Request parts for every item (``(item index, part)``), which jobs go async, and
+    ``(item id, note)`` pairs for content left out (PDF pages over the limit).
 
     Raises
     ------
@@ -60,6 +54,7 @@ def prepare(emb: BedrockEmbedder, items: list[Item], *, record: bool) -> tuple[J
     # Marengo text/image are synchronous only through an inference profile.
     marengo_sync = family == "marengo" and emb.sync_invoke and mode != "always"
     jobs: Jobs = []
+    notes: list[tuple[str, str]] = []
     segmented: set[int] = set()
     errors: list[ItemError] = []
     refused: list[str] = []
@@ -89,8 +84,8 @@ def prepare(emb: BedrockEmbedder, items: list[Item], *, record: bool) -> tuple[J
                 parts, n_pages = document_parts(item, emb.media)
                 for part in parts:
                     _check_image_size(item, part, family)
-                if record and n_pages > len(parts):
-                    emb._note(item.id, f"embedded {len(parts)} of {n_pages} pages")
+                if n_pages > len(parts):
+                    notes.append((item.id, f"embedded {len(parts)} of {n_pages} pages"))
                 jobs.extend((i, p) for p in parts)
             elif family == "marengo":
                 if mode == "never":
@@ -132,7 +127,7 @@ def prepare(emb: BedrockEmbedder, items: list[Item], *, record: bool) -> tuple[J
             emb.segments.require_output(labels, _MARENGO_WHY)
         else:
             emb.segments.require_output(labels)
-    return jobs, segmented
+    return jobs, segmented, notes
 
 
 def _check_image_size(item: Item, part: Part, family: str) -> None:

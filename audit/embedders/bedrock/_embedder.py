@@ -19,19 +19,17 @@ the ``dim``-sized vector.
 
 from __future__ import annotations
 
-import copy
 import logging
-import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from audit.embedders import _bedrock_cohere as cohere
-from audit.embedders._bedrock_async import AsyncSettings
-from audit.embedders._bedrock_media import INLINE_LIMIT_BYTES, MediaSettings
-from audit.embedders._bedrock_models import (
+from audit.embedders._usage import Usage
+from audit.embedders.bedrock import _cohere as cohere
+from audit.embedders.bedrock._async import AsyncSettings
+from audit.embedders.bedrock._media import INLINE_LIMIT_BYTES, MediaSettings
+from audit.embedders.bedrock._models import (
     NOVA_DETAIL_LEVELS,
     NOVA_MME,
     NOVA_TEXT_CHAR_LIMIT,
@@ -39,30 +37,23 @@ from audit.embedders._bedrock_models import (
     BodyOptions,
     ModelSpec,
     Parsed,
-    Part,
     is_inference_profile,
     resolve_model,
 )
-from audit.embedders._bedrock_options import choice, family_options, purposes, wire_truncation
-from audit.embedders._bedrock_plan import build_requests, plan_counts, run_request
-from audit.embedders._bedrock_prepare import prepare
-from audit.embedders._bedrock_s3 import batches, check_s3_batch, embed_with_s3, is_s3_item
-from audit.embedders._bedrock_text import TruncationLog, check_texts, limit_of
-from audit.embedders._bedrock_transport import (
-    BedrockCallError,
+from audit.embedders.bedrock._options import choice, family_options, purposes, wire_truncation
+from audit.embedders.bedrock._prepare import prepare
+from audit.embedders.bedrock._requests import Request, build_requests, send_request
+from audit.embedders.bedrock._s3 import check_s3_batch, is_s3_item
+from audit.embedders.bedrock._text import TruncationLog, check_texts, limit_of
+from audit.embedders.bedrock._transport import BedrockCallError, Transport
+from audit.embedders.hosted import (
+    BudgetExceededError,
+    CallFailure,
+    HostedEmbedder,
     RetryPolicy,
-    Transport,
-    failure_of,
+    ids_text,
 )
-from audit.embedders._usage import BudgetExceededError, Usage, UsageCounts
-from audit.embedders.base import (
-    BaseEmbedder,
-    EmbeddingError,
-    Purpose,
-    check_request,
-    keep_finished,
-)
-from audit.items import Item, validate_items
+from audit.items import Item
 
 __all__ = [
     "AsyncSettings",
@@ -76,18 +67,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class _Shared:
-    """State an embedder shares with its per-dimension siblings."""
-
-    transport: Transport
-    notes: dict[str, list[str]] = field(default_factory=dict)
-    truncation: TruncationLog = field(default_factory=TruncationLog)
-    siblings: dict[int, BedrockEmbedder] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class BedrockEmbedder(BaseEmbedder):
+class BedrockEmbedder(HostedEmbedder):
     """Embeddings from Amazon Bedrock through boto3's ``bedrock-runtime`` client.
 
     Parameters
@@ -149,7 +129,7 @@ class BedrockEmbedder(BaseEmbedder):
         a batch that would exceed it fails before sending (:class:`BudgetExceededError`).
     async_mode : {"auto", "always", "never"}
         Which items take the asynchronous path (Nova, Marengo); see
-        :class:`~audit.embedders._bedrock_async.AsyncSettings` and docs/embedders.md.
+        :class:`~audit.embedders.bedrock._async.AsyncSettings` and docs/embedders.md.
     s3_output : str, optional
         ``s3://bucket[/prefix]`` for async job output (required when a job runs).
     segment_seconds, segment_chars : int
@@ -231,7 +211,7 @@ class BedrockEmbedder(BaseEmbedder):
         self.media = MediaSettings(
             self.spec.image_formats, image_detail, doc_max_pages, doc_dpi, max_inline_bytes
         )
-        self._shared = _Shared(
+        self._start(
             Transport(
                 region=region,
                 endpoint_url=endpoint_url,
@@ -242,8 +222,10 @@ class BedrockEmbedder(BaseEmbedder):
                 retry=retry or RetryPolicy(),
                 client=client,
                 usage=Usage(max_requests),
-            )
+            ),
+            truncation=TruncationLog(),
         )
+        self.dims = self.spec.dims
         self._set_dim(self.spec.native_dim if dim is None else dim)
 
     def _set_dim(self, dim: int) -> None:
@@ -296,84 +278,6 @@ class BedrockEmbedder(BaseEmbedder):
         self.params = params
 
     # -- public API -----------------------------------------------------------------
-    @property
-    def notes(self) -> dict[str, list[str]]:
-        """Per-item notes: text over (or maybe over) a limit, truncation, pages left out."""
-        return self._shared.notes
-
-    @property
-    def usage(self) -> dict[str, int | float | None]:
-        """Request and cost counters so far (shared with siblings), and ``max_requests``."""
-        return self._shared.transport.usage.as_dict()
-
-    @property
-    def served_dims(self) -> tuple[int, ...]:
-        """Sizes the service computes itself (requested, never truncated client-side)."""
-        return self.spec.dims
-
-    def at_dim(self, dim: int) -> BedrockEmbedder:
-        """The sibling embedder that requests ``dim`` from the service.
-
-        It shares this one's client, thread pool and notes; its fingerprint includes
-        ``dim``, so ``CachedEmbedder(emb.at_dim(1024), path)`` caches 1024-d answers
-        apart from 3072-d ones.
-        """
-        if dim == self.dim:
-            return self
-        with self._shared.lock:
-            sibling = self._shared.siblings.get(int(dim))
-            if sibling is None:
-                sibling = copy.copy(self)
-                sibling._set_dim(dim)
-                self._shared.siblings[int(dim)] = sibling
-        return sibling
-
-    def embed(
-        self, items: Sequence[Item], *, purpose: Purpose = "index", dim: int | None = None
-    ) -> np.ndarray:
-        """Embed ``items``; a ``dim`` the service serves is requested, not truncated.
-
-        See :meth:`audit.embedders.base.BaseEmbedder.embed` for the contract.
-        """
-        if self._sibling_for(dim) is not None:
-            return self._sibling_for(dim).embed(items, purpose=purpose)  # type: ignore[union-attr]
-        if any(is_s3_item(it) for it in items):
-            return embed_with_s3(self, items, purpose, dim)
-        return super().embed(items, purpose=purpose, dim=dim)
-
-    def plan_usage(
-        self, items: Sequence[Item], *, purpose: str = "index", dim: int | None = None
-    ) -> UsageCounts:
-        """What :meth:`embed` would send for ``items``, counted without sending anything.
-
-        No client is built and no credentials are needed: the same checks, parts,
-        batching and request bodies as ``embed`` are computed locally (files are read,
-        PDF pages rendered, durations measured), then counted. ``requests``,
-        ``async_jobs``, ``text_chars``, ``images``, ``media_seconds`` and ``bytes_sent``
-        (exact body bytes) equal the counters of a run in which every request succeeds at
-        its first attempt. Not planned, because they depend on the service: ``retries``
-        and ``throttles`` (a throttled request is sent again: one more request and its
-        bytes), and ``polls`` of async jobs. Items a cache would serve are counted too:
-        plan the cache misses to price a cached run.
-
-        Raises
-        ------
-        BadItemsError, ValueError
-            Exactly when ``embed`` would refuse the items before sending.
-        """
-        items = list(items)
-        sibling = self._sibling_for(dim)
-        if sibling is not None:
-            return sibling.plan_usage(items, purpose=purpose)
-        if any(is_s3_item(it) for it in items):
-            check_s3_batch(self, items, purpose, dim)
-            chunks = batches(items, self.batch_size)
-        else:
-            check_request(self, items, purpose, dim)
-            validate_items(items, self.limits)
-            chunks = batches(items, self.batch_size, self.modality_batch_size)
-        return plan_counts(self, items, chunks, self.body_options(purpose))
-
     def body_options(self, purpose: str) -> BodyOptions:
         """The request settings for ``purpose``, as the API spells them."""
         embedding_purpose = self.index_purpose if purpose == "index" else self.query_purpose
@@ -392,77 +296,69 @@ class BedrockEmbedder(BaseEmbedder):
         out = super().describe()
         out["model_id"] = self.model_id
         out["served_dims"] = list(self.spec.dims)
-        out["client"] = self._shared.transport.describe()
+        out["client"] = self._shared.transport.describe()  # type: ignore[attr-defined]
         out["usage"] = self.usage
-        out["truncation"] = self._shared.truncation.as_dict(
+        out["truncation"] = self._shared.extra["truncation"].as_dict(
             limit_of(self.spec.family, self.max_tokens), self.wire_truncation
         )
         return out
 
-    def close(self) -> None:
-        """Release the request thread pool."""
-        self._shared.transport.close()
+    # -- hooks of the hosted base -------------------------------------------------------
+    def _check(self, items: list[Item], purpose: str, dim: int | None) -> None:
+        if any(is_s3_item(it) for it in items):
+            family, detail = self.spec.family, self.image_detail
+            check_s3_batch(self, items, purpose, dim, family=family, image_detail=detail)
+        else:
+            super()._check(items, purpose, dim)
 
-    # -- the hook -------------------------------------------------------------------
-    def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
-        opts = self.body_options(purpose)
-        jobs, segmented = prepare(self, items, record=True)
-        requests = build_requests(self, items, jobs, segmented, opts)
-        self._record_texts(items)
-        transport = self._shared.transport
-        transport.usage.check_room(len(requests), f"a batch of {len(items)} {modality} item(s)")
-        results = transport.map(lambda req: run_request(self, req, items, jobs, opts), requests)
-        parsed: list[Parsed | None] = [None] * len(jobs)
-        for req, answers in zip(requests, results, strict=True):
-            if not isinstance(answers, BaseException):
-                for n, answer in zip(req.jobs, answers, strict=True):
-                    parsed[n] = answer
-        error = _batch_error(self.model_id, results)
-        if error is None:
-            return self._pool(items, jobs, parsed)  # type: ignore[arg-type]
-        # Answers paid for survive the failure: an item whose every request was answered
-        # leaves with the error, and the cache keeps it.
-        unanswered = {jobs[n][0] for n, answer in enumerate(parsed) if answer is None}
-        done = [i for i in range(len(items)) if i not in unanswered]
-        if done:
-            kept = [(n, job) for n, job in enumerate(jobs) if job[0] not in unanswered]
-            rows = self._pool(items, [job for _, job in kept], [parsed[n] for n, _ in kept])  # type: ignore[misc]
-            keep_finished(error, items, done, rows[done])
-        raise error
+    def _requests(self, items: list[Item], purpose: str, *, record: bool) -> list[Request]:
+        jobs, segmented, notes = prepare(self, items)
+        requests = build_requests(self, items, jobs, segmented, self.body_options(purpose))
+        if record:
+            for item_id, note in notes:
+                self._note(item_id, note)
+            self._record_texts(items)
+        return requests
 
-    def _sibling_for(self, dim: int | None) -> BedrockEmbedder | None:
-        """The sibling that requests ``dim``, when the service serves it below ``self.dim``."""
-        if dim is not None and dim != self.dim and dim in self.spec.dims and dim < self.dim:
-            return self.at_dim(int(dim))
-        return None
+    def _room_label(self, modality: str, items: list[Item]) -> str:
+        return f"a batch of {len(items)} {modality} item(s)"
 
-    def _pool(
-        self, items: list[Item], jobs: list[tuple[int, Part]], parsed: list[Parsed]
-    ) -> np.ndarray:
+    def _send(self, request: Request) -> list[Parsed]:
+        transport: Transport = self._shared.transport  # type: ignore[assignment]
+        return send_request(self, transport, request, self.video_embedding or "visual-text")
+
+    def _parse(
+        self, request: Request, answer: list[Parsed], items: list[Item]
+    ) -> list[tuple[int, Parsed]]:
+        return list(zip(request.positions, answer, strict=True))
+
+    def _call_error(self, failures: list[CallFailure]) -> BaseException:
+        return BedrockCallError(self.model_id, failures)
+
+    def _pool(self, items: list[Item], pieces: Mapping[int, list[Parsed]]) -> np.ndarray:
         """One vector per item: the mean of unit page vectors for multi-page documents."""
-        per_item: dict[int, list[np.ndarray]] = {}
         cut: list[str] = []
-        for (i, _), answer in zip(jobs, parsed, strict=True):
-            per_item.setdefault(i, []).append(answer.vector)
-            if answer.truncated_char_length is not None:
-                cut.append(items[i].id)
-                self._shared.truncation.add("reported", items[i].id)
-                self._note(
-                    items[i].id,
-                    f"service truncated the text (truncatedCharLength="
-                    f"{answer.truncated_char_length}, truncationMode={self.truncation})",
-                )
-        if cut:
-            log.warning(
-                "bedrock %s truncated %d text item(s): %s", self.model_id, len(cut), _ids(cut)
-            )
         out = np.empty((len(items), self.dim), dtype=np.float32)
-        for i, vectors in per_item.items():
+        for i, answers in pieces.items():
+            for answer in answers:
+                if answer.truncated_char_length is not None:
+                    cut.append(items[i].id)
+                    self._shared.extra["truncation"].add("reported", items[i].id)
+                    self._note(
+                        items[i].id,
+                        f"service truncated the text (truncatedCharLength="
+                        f"{answer.truncated_char_length}, truncationMode={self.truncation})",
+                    )
+            vectors = [a.vector for a in answers]
             if len(vectors) == 1:
                 out[i] = vectors[0]  # raw: the base checks NaN/zero and normalises
             else:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     out[i] = np.mean([v / np.linalg.norm(v) for v in vectors], axis=0)
+        if cut:
+            log.warning(
+                "bedrock %s truncated %d text item(s): %s", self.model_id, len(cut), ids_text(cut)
+            )
         return out
 
     def _record_texts(self, items: list[Item]) -> None:
@@ -472,7 +368,7 @@ class BedrockEmbedder(BaseEmbedder):
         )
         for finding in findings:
             self._note(finding.item_id, finding.note)
-            self._shared.truncation.add(finding.level, finding.item_id)
+            self._shared.extra["truncation"].add(finding.level, finding.item_id)
         over = [f.item_id for f in findings if f.level == "over"]
         if over:
             log.warning(
@@ -482,7 +378,7 @@ class BedrockEmbedder(BaseEmbedder):
                 len(over),
                 NOVA_TEXT_CHAR_LIMIT,
                 self.truncation,
-                _ids(over),
+                ids_text(over),
             )
         likely = [f.item_id for f in findings if f.level == "likely"]
         possible = [f.item_id for f in findings if f.level == "possible"]
@@ -495,38 +391,8 @@ class BedrockEmbedder(BaseEmbedder):
                 len(possible),
                 limit_of(self.spec.family, self.max_tokens),
                 self.wire_truncation,
-                _ids(likely + possible),
+                ids_text(likely + possible),
             )
-
-    def _note(self, item_id: str, note: str) -> None:
-        with self._shared.lock:
-            notes = self._shared.notes.setdefault(item_id, [])
-            if note not in notes:
-                notes.append(note)
-
-
-def _batch_error(model_id: str, results: Sequence[object]) -> BaseException | None:
-    """The error a batch's results raise: the first budget error, else every call failure
-    together, else the other errors; None when every request was answered."""
-    over = [r for r in results if isinstance(r, BudgetExceededError)]
-    if over:
-        return over[0]
-    failures = [f for f in map(failure_of, results) if f is not None]
-    if failures:
-        return BedrockCallError(model_id, failures)
-    errors = [r for r in results if isinstance(r, BaseException)]
-    if len(errors) == 1:
-        return errors[0]
-    if errors:
-        error = EmbeddingError("; ".join(str(e) for e in errors))
-        error.__cause__ = errors[0]
-        return error
-    return None
-
-
-def _ids(ids: Sequence[str], limit: int = 10) -> str:
-    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
-    return ", ".join(ids[:limit]) + more
 
 
 def from_spec(arg: str | None) -> BedrockEmbedder:
@@ -535,7 +401,7 @@ def from_spec(arg: str | None) -> BedrockEmbedder:
     ``<model-id>[?option=value&...]``; an empty model id means Nova. Options are listed
     in docs/embedders.md; credentials are never accepted here.
     """
-    from audit.embedders._bedrock_spec import parse_options
+    from audit.embedders.bedrock._spec import parse_options
 
     model, _, query = (arg or "").partition("?")
     kwargs = parse_options(query)

@@ -1,10 +1,8 @@
-"""The Bedrock runtime client, our retry policy and the request thread pool.
+"""The Bedrock runtime client and how to read boto3's errors, over the hosted retry loop.
 
-botocore's own retries are switched off (``total_max_attempts=1``) so this module's
-policy is the only one: it retries exactly the transient errors (throttling, model timeout/not
-ready, 5xx, dropped connections) with exponential backoff and full jitter, bounded in
-attempts *and* in total time, and names the item when it gives up. A refused connection
-(the endpoint is gone) gets one quick retry, then a message naming the endpoint.
+botocore's own retries are switched off (``total_max_attempts=1``) so the policy of
+:class:`~audit.embedders.hosted.RetryingTransport` is the only one. This module says what
+is transient (throttling, model timeout/not ready, 5xx, dropped connections);
 ValidationException, AccessDenied and other client errors are never retried.
 """
 
@@ -13,24 +11,26 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import re
-import threading
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
 
-from audit.embedders._unreachable import UNREACHABLE_ATTEMPTS, unreachable
 from audit.embedders._usage import Usage
 from audit.embedders.base import EmbeddingError
+from audit.embedders.hosted import (
+    RETRYABLE_STATUS,
+    CallFailure,
+    Classified,
+    HostedCallError,
+    RetryingTransport,
+    RetryPolicy,
+    check_endpoint,
+    safe_endpoint,
+)
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 RETRYABLE_CODES = frozenset(
     {
@@ -41,8 +41,6 @@ RETRYABLE_CODES = frozenset(
         "ModelNotReadyException",
     }
 )
-# Status codes treated as transient when an error carries no recognised code.
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
 # botocore's DEBUG logs print the signed request (session token header, signature,
@@ -86,60 +84,7 @@ def install_redaction() -> None:
             logger.addFilter(RedactCredentials())
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, bounded in attempts and in total time.
-
-    The n-th retry sleeps ``uniform(0, min(max_delay, base_delay * 2**(n-1)))`` seconds
-    (AWS "full jitter"); no retry starts once ``max_total_time`` would be exceeded.
-
-    Parameters
-    ----------
-    max_attempts : int
-        Attempts per request, first one included (1 = never retry).
-    base_delay, max_delay : float
-        Backoff scale and cap, in seconds.
-    max_total_time : float
-        Wall-clock budget per request across all attempts and sleeps, in seconds.
-    """
-
-    max_attempts: int = 6
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-    max_total_time: float = 120.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, got {self.max_attempts}")
-        for name in ("base_delay", "max_delay", "max_total_time"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-
-    def backoff(self, retry: int) -> float:
-        """Sleep before the ``retry``-th retry (1-based)."""
-        return random.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (retry - 1)))
-
-
-@dataclass(frozen=True)
-class CallFailure:
-    """Why the request for one item failed for good."""
-
-    item_id: str
-    code: str
-    message: str
-    attempts: int
-    retryable: bool
-
-    def describe(self) -> str:
-        """One line for an error message."""
-        if self.retryable:
-            how = f"still failing after {self.attempts} attempt(s), retries exhausted"
-        else:
-            how = "not retried"
-        return f"{self.item_id}: {self.code} ({how}): {self.message}"
-
-
-class BedrockCallError(EmbeddingError):
+class BedrockCallError(HostedCallError):
     """Bedrock calls failed for good; lists every failed request with the service's reason.
 
     A request carries one item (a Cohere request up to 96): each failure's ``item_id``
@@ -147,36 +92,19 @@ class BedrockCallError(EmbeddingError):
     """
 
     def __init__(self, model_id: str, failures: Sequence[CallFailure]) -> None:
+        super().__init__("Bedrock", model_id, failures)
         self.model_id = model_id
-        self.failures = list(failures)
-        lines = "\n".join(f"  - {f.describe()}" for f in self.failures)
-        super().__init__(f"Bedrock {model_id} failed for {len(self.failures)} request(s):\n{lines}")
 
 
-class _Failed(Exception):
-    """Internal: carries a CallFailure out of a worker thread."""
-
-    def __init__(self, failure: CallFailure) -> None:
-        super().__init__(failure.describe())
-        self.failure = failure
-
-
-def safe_endpoint(url: str | None) -> str | None:
-    """``scheme://host[:port][/path]`` of an endpoint: user info and query removed."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-class Transport:
-    """A lazily built ``bedrock-runtime`` client, the retry loop and a thread pool.
+class Transport(RetryingTransport):
+    """A lazily built ``bedrock-runtime`` client over the shared retry loop and thread pool.
 
     Shared by an embedder and its per-dimension siblings, so they share connections.
     Credentials come from boto3's standard chain and are never stored here.
     """
+
+    label_format = "item %r"
+    log = log
 
     def __init__(
         self,
@@ -191,24 +119,15 @@ class Transport:
         client: Any = None,
         usage: Usage | None = None,
     ) -> None:
-        if max_workers < 1:
-            raise ValueError(f"max_workers must be >= 1, got {max_workers}")
-        if endpoint_url and urlsplit(endpoint_url).scheme not in ("http", "https"):
-            raise ValueError(
-                f"endpoint_url must be http(s)://..., got {safe_endpoint(endpoint_url)}"
-            )
+        super().__init__("bedrock", retry, max_workers, usage or Usage())
+        check_endpoint("endpoint_url", endpoint_url)
         self.region = region
         self.endpoint_url = endpoint_url
         self.profile = profile
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self.max_workers = max_workers
-        self.retry = retry
         self._client = client
         self._s3: Any = None
-        self.usage = usage or Usage()
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Transport(region={self.region!r}, endpoint={self.describe()['endpoint']!r})"
@@ -292,17 +211,6 @@ class Transport:
             config=config,
         )
 
-    def map(self, fn: Callable[[T], R], args: Sequence[T]) -> list[R | BaseException]:
-        """Run ``fn`` over ``args`` on the pool; results (or exceptions) in input order."""
-        if len(args) <= 1 or self.max_workers == 1:
-            return [_capture(fn, a) for a in args]
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="bedrock")
-            pool = self._pool
-        futures = [pool.submit(_capture, fn, a) for a in args]
-        return [f.result() for f in futures]
-
     def invoke(self, model_id: str, body: dict[str, Any], item_id: str) -> Any:
         """One ``InvokeModel`` call with retries; the parsed JSON answer.
 
@@ -325,7 +233,7 @@ class Transport:
             )
             return response["body"].read()
 
-        raw = self.call(send, model_id, item_id, request_size=len(payload))
+        raw = self.call(send, model_id, item_id, size=len(payload))
         try:
             return json.loads(raw)
         except ValueError as exc:
@@ -333,61 +241,10 @@ class Transport:
                 f"Bedrock {model_id} answered non-JSON for item {item_id!r}"
             ) from exc
 
-    def call(
-        self, send: Callable[[], R], model_id: str, item_id: str, *, request_size: int | None
-    ) -> R:
-        """Run ``send`` under the retry policy.
-
-        ``request_size`` (body bytes) makes each attempt count against the request
-        budget and the counters; ``None`` (status polls, S3 reads) counts nothing.
-
-        Raises
-        ------
-        _Failed
-            Carrying the :class:`CallFailure` when the call fails for good.
-        BudgetExceededError
-            When the request budget is spent before an attempt.
-        """
-        start = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            if request_size is not None:
-                self.usage.take_request(item_id, request_size, retry=attempt > 1)
-            try:
-                return send()
-            except Exception as exc:
-                code, message, retryable = classify(exc)
-                if code == "ThrottlingException":
-                    self.usage.add(throttles=1)
-                gone = unreachable(exc)
-                if gone is not None and attempt >= UNREACHABLE_ATTEMPTS:
-                    failure = CallFailure(item_id, gone.code, gone.message(attempt), attempt, True)
-                    raise _Failed(failure) from exc
-                if not retryable or attempt >= self.retry.max_attempts:
-                    raise _Failed(CallFailure(item_id, code, message, attempt, retryable)) from exc
-                # One quick retry when the endpoint refused: nothing to wait out.
-                delay = self.retry.backoff(1 if gone else attempt)
-                if time.monotonic() - start + delay > self.retry.max_total_time:
-                    message += f" (retry budget of {self.retry.max_total_time:g}s spent)"
-                    raise _Failed(CallFailure(item_id, code, message, attempt, True)) from exc
-                log.info(
-                    "bedrock %s: %s for item %r; retry %d/%d in %.2fs",
-                    model_id,
-                    code,
-                    item_id,
-                    attempt,
-                    self.retry.max_attempts - 1,
-                    delay,
-                )
-                time.sleep(delay)
-
-    def close(self) -> None:
-        """Shut the thread pool down (the client holds no threads)."""
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
+    def classify(self, exc: BaseException) -> Classified:
+        """Read a boto3 exception (see :func:`classify`); throttling is counted."""
+        code, message, retryable = classify(exc)
+        return Classified(code, message, retryable, code == "ThrottlingException")
 
 
 def classify(exc: BaseException) -> tuple[str, str, bool]:
@@ -414,15 +271,3 @@ def classify(exc: BaseException) -> tuple[str, str, bool]:
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return type(exc).__name__, "no usable AWS credentials in boto3's standard chain", False
     return type(exc).__name__, str(exc), False
-
-
-def failure_of(result: object) -> CallFailure | None:
-    """The CallFailure a :meth:`Transport.map` result carries, if any."""
-    return result.failure if isinstance(result, _Failed) else None
-
-
-def _capture(fn: Callable[[T], R], arg: T) -> R | BaseException:
-    try:
-        return fn(arg)
-    except Exception as exc:
-        return exc

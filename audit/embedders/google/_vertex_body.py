@@ -21,12 +21,12 @@ together), so a video's vector does not depend on how it was cut into requests.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from audit.embedders._google_media import (
+from audit.embedders.base import EmbeddingError
+from audit.embedders.google._media import (
     MediaSettings,
     image_b64,
     inline_b64,
@@ -35,20 +35,37 @@ from audit.embedders._google_media import (
     video_seconds,
     video_windows,
 )
-from audit.embedders._google_transport import Request
-from audit.embedders.base import EmbeddingError
+from audit.embedders.google._transport import Request
 from audit.items import BadItemsError, Item, ItemError
 
 _ANSWER_KEY = {"text": "textEmbedding", "image": "imageEmbedding", "video": "videoEmbeddings"}
 
 
-@dataclass
-class Prepared:
-    """The requests of one embed call, and what was left out of each item."""
+class Prepared(list[Request]):
+    """The requests of one embed call, and what was left out of each item.
 
-    requests: list[Request]
-    pages_cut: dict[str, tuple[int, int]]  # id -> (embedded, total pages)
-    video_cut: dict[str, float]  # id -> total seconds (only the first max seconds sent)
+    Attributes
+    ----------
+    pages_cut : dict
+        Item id -> (embedded, total) PDF pages.
+    video_cut : dict
+        Item id -> total seconds (only the first ``video_max_seconds`` are sent).
+    """
+
+    def __init__(
+        self,
+        requests: list[Request],
+        pages_cut: dict[str, tuple[int, int]],
+        video_cut: dict[str, float],
+    ) -> None:
+        super().__init__(requests)
+        self.pages_cut = pages_cut
+        self.video_cut = video_cut
+
+    @property
+    def requests(self) -> list[Request]:
+        """The requests, in order."""
+        return list(self)
 
 
 def plain(value: Any) -> Any:

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 
-from audit.embedders._bedrock_transport import RetryPolicy, safe_endpoint
-from audit.embedders._google_limits import (
+from audit.embedders._usage import Usage
+from audit.embedders.base import EmbeddingError
+from audit.embedders.google._limits import (
     GEMINI_BATCH_LIMIT,
     GEMINI_MIN_DIM,
     GEMINI_MODEL,
@@ -46,25 +45,20 @@ from audit.embedders._google_limits import (
     ids_text,
     over_limit,
 )
-from audit.embedders._google_transport import (
+from audit.embedders.google._transport import (
     BudgetExceededError,
     GoogleCallError,
     Request,
     Transport,
-    plan_counts,
-    raise_failures,
 )
-from audit.embedders._usage import Usage, UsageCounts
-from audit.embedders.base import (
-    BaseEmbedder,
-    EmbeddingError,
-    Purpose,
-    check_request,
-    finish_checked,
-    finish_raw,
-    keep_finished,
+from audit.embedders.hosted import (
+    CallFailure,
+    HostedEmbedder,
+    RetryPolicy,
+    check_endpoint,
+    safe_endpoint,
 )
-from audit.items import BadItemsError, Item, ItemError, validate_items
+from audit.items import BadItemsError, Item, ItemError
 
 __all__ = [
     "BudgetExceededError",
@@ -79,18 +73,7 @@ log = logging.getLogger(__name__)
 LONG_TEXT = ("report", "error")
 
 
-@dataclass
-class _State:
-    """Client, transport and reports (one per embedder)."""
-
-    transport: Transport
-    report: LengthReport
-    client: Any = None
-    notes: dict[str, list[str]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class GeminiEmbedder(BaseEmbedder):
+class GeminiEmbedder(HostedEmbedder):
     """Text embeddings from ``gemini-embedding-001`` (Gemini API or Vertex AI).
 
     Parameters
@@ -133,6 +116,7 @@ class GeminiEmbedder(BaseEmbedder):
     """
 
     modalities = frozenset({"text"})
+    whole_call = True
 
     def __init__(
         self,
@@ -169,7 +153,30 @@ class GeminiEmbedder(BaseEmbedder):
                 raise ValueError(
                     f"{name} must be one of {', '.join(GEMINI_TASK_TYPES)}, got {value!r}"
                 )
-        dim = GEMINI_NATIVE_DIM if dim is None else dim
+        if not 1 <= batch_size <= GEMINI_BATCH_LIMIT:
+            raise ValueError(f"batch_size must be in [1, {GEMINI_BATCH_LIMIT}], got {batch_size}")
+        if long_text not in LONG_TEXT:
+            raise ValueError(f"long_text must be one of {', '.join(LONG_TEXT)}, got {long_text!r}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        check_endpoint("base_url", base_url)
+        self.model = model
+        self.name = f"gemini:{model}"
+        self.index_task, self.query_task = index_task, query_task
+        self.vertexai = bool(vertexai)
+        self.project, self.location = project, location
+        self.base_url = base_url
+        self.batch_size = 1 if self.vertexai else batch_size
+        self.long_text = long_text
+        self.timeout = float(timeout)
+        self._start(
+            Transport("gemini", retry or RetryPolicy(), max_workers, Usage(max_requests)),
+            report=LengthReport(GEMINI_TOKEN_LIMIT),
+            client=client,
+        )
+        self._set_dim(GEMINI_NATIVE_DIM if dim is None else dim)
+
+    def _set_dim(self, dim: int) -> None:
         if (
             isinstance(dim, bool)
             or not isinstance(dim, int)
@@ -178,55 +185,22 @@ class GeminiEmbedder(BaseEmbedder):
             raise ValueError(
                 f"dim must be an int in [{GEMINI_MIN_DIM}, {GEMINI_NATIVE_DIM}], got {dim!r}"
             )
-        if not 1 <= batch_size <= GEMINI_BATCH_LIMIT:
-            raise ValueError(f"batch_size must be in [1, {GEMINI_BATCH_LIMIT}], got {batch_size}")
-        if long_text not in LONG_TEXT:
-            raise ValueError(f"long_text must be one of {', '.join(LONG_TEXT)}, got {long_text!r}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
-        if base_url and urlsplit(base_url).scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be http(s)://..., got {safe_endpoint(base_url)}")
-        self.model = model
-        self.name = f"gemini:{model}"
         self.dim = dim
         self.matryoshka_dims = tuple(
             sorted({d for d in GEMINI_RECOMMENDED_DIMS if d <= dim} | {dim})
         )
-        self.index_task, self.query_task = index_task, query_task
-        self.vertexai = bool(vertexai)
-        self.project, self.location = project, location
-        self.base_url = base_url
-        self.batch_size = 1 if self.vertexai else batch_size
-        self.long_text = long_text
-        self.timeout = float(timeout)
-        usage = Usage(max_requests)
-        self._state = _State(
-            Transport("gemini", retry or RetryPolicy(), max_workers, usage),
-            LengthReport(GEMINI_TOKEN_LIMIT),
-            client,
-        )
         # everything that changes the vectors; the fingerprint (cache key) hashes it
         self.params = {
-            "model_id": model,
+            "model_id": self.model,
             "api": "vertex-ai" if self.vertexai else "gemini-api",
             "output_dimensionality": dim,
-            "index_task": index_task,
-            "query_task": query_task,
+            "index_task": self.index_task,
+            "query_task": self.query_task,
             "renormalized": True,
-            "long_text": "service-truncates" if long_text == "report" else "refused",
+            "long_text": "service-truncates" if self.long_text == "report" else "refused",
         }
 
     # -- public API -----------------------------------------------------------------
-    @property
-    def usage(self) -> dict[str, int | float | None]:
-        """Request and cost counters so far, and ``max_requests``."""
-        return self._state.transport.usage.as_dict()
-
-    @property
-    def notes(self) -> dict[str, list[str]]:
-        """Per-item notes (text over the documented limit, service truncation)."""
-        return self._state.notes
-
     def describe(self) -> dict[str, Any]:
         """What the report records: model, sizes, output-changing params, client, usage."""
         out = super().describe()
@@ -240,86 +214,45 @@ class GeminiEmbedder(BaseEmbedder):
             "location": self.location if self.vertexai else None,
             "batch_size": self.batch_size,
             "timeout": self.timeout,
-            "max_workers": self._state.transport.max_workers,
-            "retry": asdict(self._state.transport.retry),
+            "max_workers": self._shared.transport.max_workers,
+            "retry": asdict(self._shared.transport.retry),
         }
         out["usage"] = self.usage
-        out["truncation"] = self._state.report.as_dict()
+        out["truncation"] = self._shared.extra["report"].as_dict()
         return out
 
-    def plan_usage(
-        self, items: Sequence[Item], *, purpose: str = "index", dim: int | None = None
-    ) -> UsageCounts:
-        """What :meth:`embed` would send for ``items``, computed offline (nothing is sent).
+    # -- hooks of the hosted base -------------------------------------------------------
+    def _room_label(self, modality: str, items: list[Item]) -> str:
+        return f"embedding {len(items)} text item(s)"
 
-        Raises
-        ------
-        BadItemsError
-            For invalid items (and, with ``long_text=error``, text over the limit).
-        """
-        items = list(items)
-        check_request(self, items, purpose, dim)
-        validate_items(items, self.limits)
-        return plan_counts(self._requests(items, purpose))
-
-    def embed(
-        self, items: Sequence[Item], *, purpose: Purpose = "index", dim: int | None = None
-    ) -> np.ndarray:
-        """Embed text items in order; see :class:`~audit.embedders.base.Embedder`.
-
-        The whole call is checked against ``max_requests`` before anything is sent.
-        """
-        items = list(items)
-        check_request(self, items, purpose, dim)
-        validate_items(items, self.limits)
-        if not items:
-            return np.empty((0, dim or self.dim), dtype=np.float32)
-        try:
-            raw = self._embed_raw(items, purpose)
-        except BaseException as exc:
-            finish_raw(exc, items, dim, self.dim)  # answers that arrived leave with the error
-            raise
-        return finish_checked(self, items, raw, dim)
-
-    def close(self) -> None:
-        """Release the request thread pool."""
-        self._state.transport.close()
-
-    # -- internals ------------------------------------------------------------------
-    def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
-        return self._embed_raw(items, purpose)
-
-    def _embed_raw(self, items: list[Item], purpose: str) -> np.ndarray:
-        requests = self._requests(items, purpose)
-        transport = self._state.transport
-        transport.usage.check_room(len(requests), f"embedding {len(items)} text item(s)")
+    def _before_send(self, items: list[Item], requests: list[Request]) -> None:
         self._report_long(items)
+
+    def _connect(self) -> None:
+        self._client()
+
+    def _send(self, request: Request) -> Any:
         client = self._client()
-        results = transport.map(
-            lambda r: transport.call(lambda: self._send(client, r), self.model, r), requests
+        return self._shared.transport.call(
+            lambda: self._call_sdk(client, request), self.model, request.label, size=request.size
         )
+
+    def _parse(self, request: Request, answer: Any, items: list[Item]) -> list[tuple[int, Any]]:
+        return list(zip(request.item_index, self._rows(items, request, answer), strict=True))
+
+    def _pool(self, items: list[Item], pieces: Mapping[int, list[Any]]) -> np.ndarray:
         out = np.empty((len(items), self.dim), dtype=np.float32)
-        done: list[int] = []
-        for n, (req, answer) in enumerate(zip(requests, results, strict=True)):
-            if isinstance(answer, BaseException):
-                continue
-            try:
-                out[list(req.item_index)] = self._parse(items, req, answer)
-            except EmbeddingError as exc:
-                results[n] = exc
-                continue
-            done += req.item_index
-        try:
-            raise_failures(self.model, results)
-        except BaseException as exc:
-            keep_finished(exc, items, done, out[done])  # raw rows; embed finishes them
-            raise
+        for i, (row,) in pieces.items():
+            out[i] = row
         return out
+
+    def _call_error(self, failures: list[CallFailure]) -> BaseException:
+        return GoogleCallError(self.model, failures)
 
     def _task(self, purpose: str) -> str:
         return self.index_task if purpose == "index" else self.query_task
 
-    def _requests(self, items: list[Item], purpose: str) -> list[Request]:
+    def _requests(self, items: list[Item], purpose: str, *, record: bool) -> list[Request]:
         """The bodies the SDK sends, built offline (one per batch, or per text on Vertex)."""
         if self.long_text == "error":
             long_ids = over_limit([(it.id, str(it.content)) for it in items], GEMINI_TOKEN_LIMIT)
@@ -361,10 +294,11 @@ class GeminiEmbedder(BaseEmbedder):
         return requests
 
     def _client(self) -> Any:
-        with self._state.lock:
-            if self._state.client is None:
-                self._state.client = self._make_client()
-            return self._state.client
+        extra = self._shared.extra
+        with self._shared.lock:
+            if extra["client"] is None:
+                extra["client"] = self._make_client()
+            return extra["client"]
 
     def _make_client(self) -> Any:
         try:
@@ -390,7 +324,7 @@ class GeminiEmbedder(BaseEmbedder):
             )
             raise EmbeddingError(f"cannot create the Gemini client: {where}") from exc
 
-    def _send(self, client: Any, req: Request) -> Any:
+    def _call_sdk(self, client: Any, req: Request) -> Any:
         from google.genai import types
 
         if self.vertexai:
@@ -409,7 +343,7 @@ class GeminiEmbedder(BaseEmbedder):
             )
         return client.models.embed_content(model=self.model, contents=texts, config=config)
 
-    def _parse(self, items: list[Item], req: Request, answer: Any) -> np.ndarray:
+    def _rows(self, items: list[Item], req: Request, answer: Any) -> np.ndarray:
         """One checked row per item of ``req``; records service-reported truncation."""
         ids = [items[i].id for i in req.item_index]
         embeddings = list(getattr(answer, "embeddings", None) or [])
@@ -435,7 +369,7 @@ class GeminiEmbedder(BaseEmbedder):
             rows[k] = vec  # NaN/inf/zero rows are named by check_vectors
             stats = getattr(emb, "statistics", None)
             if stats is not None and getattr(stats, "truncated", False):
-                self._state.report.add("truncated_by_service", [item_id])
+                self._shared.extra["report"].add("truncated_by_service", [item_id])
                 self._note(item_id, "service truncated the text (statistics.truncated)")
         return rows
 
@@ -443,7 +377,7 @@ class GeminiEmbedder(BaseEmbedder):
         long_ids = over_limit([(it.id, str(it.content)) for it in items], GEMINI_TOKEN_LIMIT)
         if not long_ids:
             return
-        self._state.report.add("over_estimate", long_ids)
+        self._shared.extra["report"].add("over_estimate", long_ids)
         for item_id in long_ids:
             self._note(item_id, f"text estimated over the documented {GEMINI_TOKEN_LIMIT} tokens")
         log.warning(
@@ -455,12 +389,6 @@ class GeminiEmbedder(BaseEmbedder):
             ids_text(long_ids),
         )
 
-    def _note(self, item_id: str, note: str) -> None:
-        with self._state.lock:
-            notes = self._state.notes.setdefault(item_id, [])
-            if note not in notes:
-                notes.append(note)
-
 
 def from_spec(arg: str | None) -> GeminiEmbedder:
     """Build a :class:`GeminiEmbedder` from the part of the spec after ``gemini:``.
@@ -468,7 +396,7 @@ def from_spec(arg: str | None) -> GeminiEmbedder:
     ``<model>[?option=value&...]``; an empty model means gemini-embedding-001. Options
     are listed in docs/embedders-google.md; credentials are never accepted here.
     """
-    from audit.embedders._google_spec import GEMINI_OPTIONS, parse_options
+    from audit.embedders.google._spec import GEMINI_OPTIONS, parse_options
 
     model, _, query = (arg or "").partition("?")
     kwargs = parse_options(query, GEMINI_OPTIONS, "gemini")

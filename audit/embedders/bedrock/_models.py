@@ -2,8 +2,8 @@
 
 One :class:`ModelSpec` per supported model id. Request bodies follow the AWS
 documentation field for field (Nova and Titan: ``/work/shared/reference/nova-mme-api.md``;
-Cohere Embed v4: :mod:`audit.embedders._bedrock_cohere`; TwelveLabs Marengo Embed 2.7:
-:mod:`audit.embedders._bedrock_marengo`); the parsers turn a response into float vectors
+Cohere Embed v4: :mod:`audit.embedders.bedrock._cohere`; TwelveLabs Marengo Embed 2.7:
+:mod:`audit.embedders.bedrock._marengo`); the parsers turn a response into float vectors
 and check their length, naming the item.
 """
 

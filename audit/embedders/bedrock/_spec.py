@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from audit.embedders._bedrock_transport import RetryPolicy
+from audit.embedders.bedrock._transport import RetryPolicy
 from audit.registry import did_you_mean
 
 _UPPER: Callable[[str], str] = str.upper

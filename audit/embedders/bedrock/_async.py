@@ -7,7 +7,7 @@ embeds each segment and writes JSONL lines (``embedding``, ``segmentMetadata``,
 **mean of the L2-normalised segment vectors** (every segment weighs the same, as for
 multi-page documents); a failed segment fails the item, naming it and the reason.
 :func:`start_and_wait` (start, idempotent retries, bounded polling) also serves
-Marengo's jobs (:mod:`audit.embedders._bedrock_marengo`).
+Marengo's jobs (:mod:`audit.embedders.bedrock._marengo`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders._bedrock_models import NOVA_SCHEMA_VERSION, BodyOptions, Parsed, Part
-from audit.embedders._bedrock_models import nova_media_params as media_params
-from audit.embedders._bedrock_transport import Transport
 from audit.embedders.base import EmbeddingError
+from audit.embedders.bedrock._models import NOVA_SCHEMA_VERSION, BodyOptions, Parsed, Part
+from audit.embedders.bedrock._models import nova_media_params as media_params
+from audit.embedders.bedrock._transport import Transport
 from audit.items import ItemError
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ def start_and_wait(
             clientRequestToken=token,
         )
 
-    arn = transport.call(start, model_id, item_id, request_size=size)["invocationArn"]
+    arn = transport.call(start, model_id, item_id, size=size)["invocationArn"]
     transport.usage.add(async_jobs=1)
     log.info("bedrock %s: item %r segmented job %s started", model_id, item_id, arn)
     job = _wait(transport, model_id, arn, item_id, settings)
@@ -197,7 +197,7 @@ def _wait(
             lambda: transport.client.get_async_invoke(invocationArn=arn),
             model_id,
             item_id,
-            request_size=None,
+            size=None,
         )
         transport.usage.add(polls=1)
         if job["status"] != "InProgress":

@@ -24,7 +24,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.embedders._google_limits import (
+from audit.embedders._media import render_pdf_pages
+from audit.embedders.google._limits import (
     VERTEX_MM_DEFAULT_INTERVAL,
     VERTEX_MM_IMAGE_BYTES,
     VERTEX_MM_IMAGE_FORMATS,
@@ -32,7 +33,6 @@ from audit.embedders._google_limits import (
     VERTEX_MM_VIDEO_FORMATS,
     VERTEX_MM_WINDOW_SECONDS,
 )
-from audit.embedders._media import render_pdf_pages
 from audit.items import Item, ItemError
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.embedders._bedrock_models import NOVA_AUDIO_FORMATS, NOVA_VIDEO_FORMATS, Part
 from audit.embedders._media import render_pdf_pages
+from audit.embedders.bedrock._models import NOVA_AUDIO_FORMATS, NOVA_VIDEO_FORMATS, Part
 from audit.items import Item, ItemError
 
 log = logging.getLogger(__name__)

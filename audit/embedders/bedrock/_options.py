@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from audit.embedders import _bedrock_cohere as cohere
-from audit.embedders import _bedrock_marengo as marengo
-from audit.embedders._bedrock_models import (
+from audit.embedders.bedrock import _cohere as cohere
+from audit.embedders.bedrock import _marengo as marengo
+from audit.embedders.bedrock._models import (
     NOVA_INDEX_PURPOSES,
     NOVA_QUERY_PURPOSES,
     NOVA_TRUNCATION_MODES,

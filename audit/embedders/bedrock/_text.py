@@ -9,8 +9,8 @@ What the client knows is recorded per item (``emb.notes``) and counted
 - ``reported``: the service said it truncated (Nova's ``truncatedCharLength``);
 - ``likely`` / ``possible``: over a *token* limit whose tokenizer is not available
   offline (Cohere v4: ``max_tokens`` or 128,000; Marengo 2.7: 77), judged by the bounds
-  of :func:`audit.embedders._bedrock_cohere.token_bounds` and
-  :func:`audit.embedders._bedrock_marengo.token_bounds`: ``likely`` when even the
+  of :func:`audit.embedders.bedrock._cohere.token_bounds` and
+  :func:`audit.embedders.bedrock._marengo.token_bounds`: ``likely`` when even the
   estimate (Cohere) or lower bound (Marengo) is over, ``possible`` when only the
   upper bound is.
 """
@@ -20,9 +20,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from audit.embedders import _bedrock_cohere as cohere
-from audit.embedders import _bedrock_marengo as marengo
-from audit.embedders._bedrock_models import NOVA_TEXT_CHAR_LIMIT
+from audit.embedders.bedrock import _cohere as cohere
+from audit.embedders.bedrock import _marengo as marengo
+from audit.embedders.bedrock._models import NOVA_TEXT_CHAR_LIMIT
 from audit.items import Item
 
 LEVELS = ("over", "reported", "likely", "possible")

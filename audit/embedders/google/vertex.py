@@ -20,19 +20,18 @@ types, so ``index`` and ``query`` embed identically.
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
-import threading
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from audit.embedders._bedrock_transport import RetryPolicy, safe_endpoint
-from audit.embedders._google_limits import (
+from audit.embedders._usage import Usage
+from audit.embedders.base import EmbeddingError
+from audit.embedders.google._limits import (
     VERTEX_MM_DIMS,
     VERTEX_MM_MODEL,
     VERTEX_MM_NATIVE_DIM,
@@ -44,26 +43,16 @@ from audit.embedders._google_limits import (
     over_limit,
     video_mode,
 )
-from audit.embedders._google_media import MediaSettings
-from audit.embedders._google_transport import (
+from audit.embedders.google._media import MediaSettings
+from audit.embedders.google._transport import (
     BudgetExceededError,
     GoogleCallError,
+    Request,
     Transport,
-    plan_counts,
-    raise_failures,
 )
-from audit.embedders._google_vertex import Prepared, parse, plain, pool, prepare
-from audit.embedders._usage import Usage, UsageCounts
-from audit.embedders.base import (
-    BaseEmbedder,
-    EmbeddingError,
-    Purpose,
-    check_request,
-    finish_checked,
-    finish_raw,
-    keep_finished,
-)
-from audit.items import BadItemsError, Item, ItemError, validate_items
+from audit.embedders.google._vertex_body import Prepared, parse, plain, pool, prepare
+from audit.embedders.hosted import CallFailure, HostedEmbedder, RetryPolicy, safe_endpoint
+from audit.items import BadItemsError, Item, ItemError
 
 __all__ = [
     "BudgetExceededError",
@@ -82,21 +71,7 @@ _NO_ADC = (
 )
 
 
-@dataclass
-class _Shared:
-    """State an embedder shares with its per-dimension siblings."""
-
-    transport: Transport
-    report: LengthReport
-    client: Any = None
-    resource: str | None = None
-    project: str | None = None
-    notes: dict[str, list[str]] = field(default_factory=dict)
-    siblings: dict[int, VertexMultimodalEmbedder] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class VertexMultimodalEmbedder(BaseEmbedder):
+class VertexMultimodalEmbedder(HostedEmbedder):
     """Embeddings from Vertex AI ``multimodalembedding@001``.
 
     Parameters
@@ -141,6 +116,9 @@ class VertexMultimodalEmbedder(BaseEmbedder):
     client : object, optional
         A prebuilt ``PredictionServiceClient``.
     """
+
+    whole_call = True
+    dims = VERTEX_MM_DIMS
 
     def __init__(
         self,
@@ -195,10 +173,12 @@ class VertexMultimodalEmbedder(BaseEmbedder):
         self.long_text = long_text
         self.timeout = float(timeout)
         self._credentials = credentials
-        self._shared = _Shared(
+        self._start(
             Transport("vertex", retry or RetryPolicy(), max_workers, Usage(max_requests)),
-            LengthReport(VERTEX_MM_TOKEN_LIMIT),
-            client,
+            report=LengthReport(VERTEX_MM_TOKEN_LIMIT),
+            client=client,
+            resource=None,
+            project=None,
         )
         self._set_dim(VERTEX_MM_NATIVE_DIM if dim is None else dim)
 
@@ -238,33 +218,6 @@ class VertexMultimodalEmbedder(BaseEmbedder):
         self.params = params
 
     # -- public API -----------------------------------------------------------------
-    @property
-    def usage(self) -> dict[str, int | float | None]:
-        """Request and cost counters so far (shared with siblings), and ``max_requests``."""
-        return self._shared.transport.usage.as_dict()
-
-    @property
-    def notes(self) -> dict[str, list[str]]:
-        """Per-item notes: text over the limit, PDF pages or video seconds left out."""
-        return self._shared.notes
-
-    @property
-    def served_dims(self) -> tuple[int, ...]:
-        """Sizes the service computes itself."""
-        return VERTEX_MM_DIMS
-
-    def at_dim(self, dim: int) -> VertexMultimodalEmbedder:
-        """The sibling that requests ``dim`` from the service (shares client and budget)."""
-        if dim == self.dim:
-            return self
-        with self._shared.lock:
-            sibling = self._shared.siblings.get(int(dim))
-            if sibling is None:
-                sibling = copy.copy(self)
-                sibling._set_dim(dim)
-                self._shared.siblings[int(dim)] = sibling
-        return sibling
-
     def describe(self) -> dict[str, Any]:
         """What the report records: model, sizes, params, client settings, usage."""
         out = super().describe()
@@ -276,58 +229,18 @@ class VertexMultimodalEmbedder(BaseEmbedder):
         out["client"] = {
             "endpoint": safe_endpoint(self.api_endpoint)
             or f"{self.location}-aiplatform.googleapis.com",
-            "project": self.project or self._shared.project,
+            "project": self.project or self._shared.extra["project"],
             "location": self.location,
             "timeout": self.timeout,
             "max_workers": self._shared.transport.max_workers,
             "retry": asdict(self._shared.transport.retry),
         }
         out["usage"] = self.usage
-        out["truncation"] = self._shared.report.as_dict()
+        out["truncation"] = self._shared.extra["report"].as_dict()
         return out
 
-    def plan_usage(
-        self, items: Sequence[Item], *, purpose: str = "index", dim: int | None = None
-    ) -> UsageCounts:
-        """What :meth:`embed` would send for ``items``, computed offline (nothing is sent)."""
-        target = self._route(dim)
-        if target is not self:
-            return target.plan_usage(items, purpose=purpose)
-        items = self._check(items, purpose, dim)
-        return plan_counts(self._prepare(items).requests)
-
-    def embed(
-        self, items: Sequence[Item], *, purpose: Purpose = "index", dim: int | None = None
-    ) -> np.ndarray:
-        """Embed ``items`` in order; a ``dim`` the service serves is requested, not truncated.
-
-        The whole call is checked against ``max_requests`` before anything is sent.
-        """
-        target = self._route(dim)
-        if target is not self:
-            return target.embed(items, purpose=purpose)
-        items = self._check(items, purpose, dim)
-        if not items:
-            return np.empty((0, dim or self.dim), dtype=np.float32)
-        try:
-            raw = self._embed_raw(items)
-        except BaseException as exc:
-            finish_raw(exc, items, dim, self.dim)  # answers that arrived leave with the error
-            raise
-        return finish_checked(self, items, raw, dim)
-
-    def close(self) -> None:
-        """Release the request thread pool."""
-        self._shared.transport.close()
-
-    # -- internals ------------------------------------------------------------------
-    def _route(self, dim: int | None) -> VertexMultimodalEmbedder:
-        if dim is not None and dim != self.dim and dim in VERTEX_MM_DIMS and dim < self.dim:
-            return self.at_dim(int(dim))
-        return self
-
-    def _check(self, items: Sequence[Item], purpose: str, dim: int | None) -> list[Item]:
-        items = list(items)
+    # -- hooks of the hosted base -------------------------------------------------------
+    def _check(self, items: list[Item], purpose: str, dim: int | None) -> None:
         if self.dim != VERTEX_MM_VIDEO_DIM:
             video = [
                 ItemError(it.id, f"video is embedded only at dimension {VERTEX_MM_VIDEO_DIM} "
@@ -337,12 +250,49 @@ class VertexMultimodalEmbedder(BaseEmbedder):
             ]  # fmt: skip
             if video:
                 raise BadItemsError(video)
-        check_request(self, items, purpose, dim)
-        validate_items(items, self.limits)
-        return items
+        super()._check(items, purpose, dim)
 
-    def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:
-        return self._embed_raw(items)
+    def _requests(self, items: list[Item], purpose: str, *, record: bool) -> Prepared:
+        return self._prepare(items)
+
+    def _before_send(self, items: list[Item], requests: Prepared) -> None:
+        self._report(items, requests)
+
+    def _connect(self) -> None:
+        self._client()
+
+    def _send(self, request: Request) -> Any:
+        client, resource = self._client()
+
+        def once() -> Any:
+            response = client.predict(
+                endpoint=resource,
+                instances=request.body["instances"],
+                parameters=request.body["parameters"],
+                timeout=self.timeout,
+                retry=None,
+            )
+            predictions = plain(response.predictions)
+            if len(predictions) != 1:
+                raise EmbeddingError(
+                    f"{self.model} answered {len(predictions)} predictions for {request.label!r}"
+                )
+            return predictions[0]
+
+        return self._shared.transport.call(once, self.model, request.label, size=request.size)
+
+    def _parse(self, request: Request, answer: Any, items: list[Item]) -> list[tuple[int, Any]]:
+        (position,) = request.item_index
+        return [(position, piece) for piece in parse(request, answer, self.dim, self.model)]
+
+    def _pool(self, items: list[Item], pieces: Mapping[int, list[Any]]) -> np.ndarray:
+        out = np.empty((len(items), self.dim), dtype=np.float32)
+        for i, parts in pieces.items():
+            out[i] = pool(parts)
+        return out
+
+    def _call_error(self, failures: list[CallFailure]) -> BaseException:
+        return GoogleCallError(self.model, failures)
 
     def _prepare(self, items: list[Item]) -> Prepared:
         if self.long_text == "error":
@@ -355,55 +305,12 @@ class VertexMultimodalEmbedder(BaseEmbedder):
                 )  # fmt: skip
         return prepare(items, self.dim, self.media)
 
-    def _embed_raw(self, items: list[Item]) -> np.ndarray:
-        prepared = self._prepare(items)
-        transport = self._shared.transport
-        transport.usage.check_room(len(prepared.requests), f"embedding {len(items)} item(s)")
-        self._report(items, prepared)
-        client, resource = self._client()
-
-        def send(req: Any) -> Any:
-            def once() -> Any:
-                response = client.predict(
-                    endpoint=resource,
-                    instances=req.body["instances"],
-                    parameters=req.body["parameters"],
-                    timeout=self.timeout,
-                    retry=None,
-                )
-                predictions = plain(response.predictions)
-                if len(predictions) != 1:
-                    raise EmbeddingError(
-                        f"{self.model} answered {len(predictions)} predictions for {req.label!r}"
-                    )
-                return predictions[0]
-
-            return parse(req, transport.call(once, self.model, req), self.dim, self.model)
-
-        results = transport.map(send, prepared.requests)
-        parts: dict[int, list[tuple[float, np.ndarray]]] = {}
-        unanswered: set[int] = set()
-        for req, answer in zip(prepared.requests, results, strict=True):
-            if isinstance(answer, BaseException):
-                unanswered.add(req.item_index[0])
-            else:
-                parts.setdefault(req.item_index[0], []).extend(answer)
-        out = np.empty((len(items), self.dim), dtype=np.float32)
-        done = sorted(set(parts) - unanswered)  # every page/segment of the item answered
-        for i in done:
-            out[i] = pool(parts[i])
-        try:
-            raise_failures(self.model, results)
-        except BaseException as exc:
-            keep_finished(exc, items, done, out[done])  # raw rows; embed finishes them
-            raise
-        return out
-
     def _client(self) -> tuple[Any, str]:
+        extra = self._shared.extra
         with self._shared.lock:
-            if self._shared.client is None or self._shared.resource is None:
-                self._shared.client, self._shared.resource = self._make_client()
-            return self._shared.client, self._shared.resource
+            if extra["client"] is None or extra["resource"] is None:
+                extra["client"], extra["resource"] = self._make_client()
+            return extra["client"], extra["resource"]
 
     def _make_client(self) -> tuple[Any, str]:
         try:
@@ -433,14 +340,14 @@ class VertexMultimodalEmbedder(BaseEmbedder):
         from google.auth.exceptions import DefaultCredentialsError
 
         try:
-            client = self._shared.client or PredictionServiceClient(
+            client = self._shared.extra["client"] or PredictionServiceClient(
                 client_options=ClientOptions(api_endpoint=endpoint),
                 transport="rest",
                 credentials=self._credentials,
             )
         except DefaultCredentialsError as exc:
             raise EmbeddingError(_NO_ADC) from exc
-        self._shared.project = project
+        self._shared.extra["project"] = project
         resource = (
             f"projects/{project}/locations/{self.location}/publishers/google/models/{self.model}"
         )
@@ -450,7 +357,7 @@ class VertexMultimodalEmbedder(BaseEmbedder):
         texts = [(it.id, str(it.content)) for it in items if it.modality == "text"]
         long_ids = over_limit(texts, VERTEX_MM_TOKEN_LIMIT)
         if long_ids:
-            self._shared.report.add("over_estimate", long_ids)
+            self._shared.extra["report"].add("over_estimate", long_ids)
             for item_id in long_ids:
                 self._note(
                     item_id, f"text estimated over the documented {VERTEX_MM_TOKEN_LIMIT} tokens"
@@ -471,16 +378,10 @@ class VertexMultimodalEmbedder(BaseEmbedder):
                 item_id, f"embedded the first {self.media.video_max_seconds} s of {seconds:.1f} s"
             )
         if cut:
-            self._shared.report.add("media_cut", cut)
+            self._shared.extra["report"].add("media_cut", cut)
             log.warning(
                 "%s: %d item(s) only partly embedded: %s", self.name, len(cut), ids_text(cut)
             )
-
-    def _note(self, item_id: str, note: str) -> None:
-        with self._shared.lock:
-            notes = self._shared.notes.setdefault(item_id, [])
-            if note not in notes:
-                notes.append(note)
 
 
 def from_spec(arg: str | None) -> VertexMultimodalEmbedder:
@@ -489,7 +390,7 @@ def from_spec(arg: str | None) -> VertexMultimodalEmbedder:
     ``<model>[?option=value&...]``; an empty model means multimodalembedding@001.
     Credentials are never accepted here (Application Default Credentials only).
     """
-    from audit.embedders._google_spec import VERTEX_OPTIONS, parse_options
+    from audit.embedders.google._spec import VERTEX_OPTIONS, parse_options
 
     model, _, query = (arg or "").partition("?")
     kwargs = parse_options(query, VERTEX_OPTIONS, "vertex")

@@ -4,30 +4,26 @@ Nova and Marengo take S3 sources. Only image, audio and video items can be S3 re
 (a text item's content is the text itself, even when it looks like a URI). Nova's format
 comes from the key's extension (Marengo's body has no format field), since the client
 never downloads the object; the service checks the content. These items skip
-the local file checks of :func:`audit.items.validate_items` (there is no local file), so
-:func:`embed_with_s3` runs the same batching loop as ``BaseEmbedder.embed`` with its own
-validation in front.
+the local file checks of :func:`audit.items.validate_items` (there is no local file):
+:func:`check_s3_batch` is the embedder's check for a batch holding them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from audit.embedders._bedrock_async import split_s3
-from audit.embedders._bedrock_models import (
+from audit.embedders.base import check_request
+from audit.embedders.bedrock._async import split_s3
+from audit.embedders.bedrock._models import (
     NOVA_AUDIO_FORMATS,
     NOVA_IMAGE_FORMATS,
     NOVA_VIDEO_FORMATS,
     Part,
 )
-from audit.embedders.base import check_request, run_batches
 from audit.items import BadItemsError, Item, ItemError, validate_items
 
 if TYPE_CHECKING:
-    from audit.embedders.bedrock import BedrockEmbedder
+    from audit.embedders.base import BaseEmbedder
 
 S3_MODALITIES = ("image", "audio", "video")
 _SUFFIX = {"jpg": "jpeg", "mpg": "mpg"}
@@ -75,40 +71,15 @@ def s3_part(item: Item, family: str, image_detail: str) -> Part:
     return Part(item.modality, uri, fmt, image_detail, source="s3")  # type: ignore[arg-type]
 
 
-def embed_with_s3(
-    emb: BedrockEmbedder, items: Sequence[Item], purpose: str, dim: int | None
-) -> np.ndarray:
-    """``BaseEmbedder.embed`` for a batch holding S3 items (same checks, order, output).
-
-    Raises
-    ------
-    BadItemsError
-        Listing every bad local item, malformed S3 URI and duplicate id at once.
-    """
-    items = list(items)
-    check_s3_batch(emb, items, purpose, dim)
-    return run_batches(emb, items, batches(items, emb.batch_size), purpose, dim)
-
-
-def batches(
-    items: Sequence[Item], size: int, per_modality: Mapping[str, int] | None = None
-) -> list[tuple[str, list[int]]]:
-    """``(modality, indices)`` chunks in ``BaseEmbedder.embed``'s order.
-
-    Items are grouped by modality (first appearance first), then cut in runs of at most
-    ``per_modality[modality]`` (default ``size``).
-    """
-    by_modality: dict[str, list[int]] = {}
-    for i, it in enumerate(items):
-        by_modality.setdefault(it.modality, []).append(i)
-    out: list[tuple[str, list[int]]] = []
-    for modality, idx in by_modality.items():
-        step = (per_modality or {}).get(modality, size)
-        out += [(modality, idx[start : start + step]) for start in range(0, len(idx), step)]
-    return out
-
-
-def check_s3_batch(emb: BedrockEmbedder, items: list[Item], purpose: str, dim: int | None) -> None:
+def check_s3_batch(
+    emb: BaseEmbedder,
+    items: list[Item],
+    purpose: str,
+    dim: int | None,
+    *,
+    family: str,
+    image_detail: str,
+) -> None:
     """``embed``'s checks for a batch holding S3 items.
 
     Raises
@@ -131,7 +102,7 @@ def check_s3_batch(emb: BedrockEmbedder, items: list[Item], purpose: str, dim: i
             errors.append(ItemError(it.id, "duplicate id in batch"))
         seen.add(it.id)
         try:
-            s3_part(it, emb.spec.family, emb.image_detail)  # URI, modality, format
+            s3_part(it, family, image_detail)  # URI, modality, format
         except ItemError as exc:
             errors.append(exc)
     if errors:

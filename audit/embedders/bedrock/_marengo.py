@@ -48,9 +48,10 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders._bedrock_async import AsyncSettings, split_prefix, start_and_wait
-from audit.embedders._bedrock_media import audio_format, media_seconds, video_format
-from audit.embedders._bedrock_models import (
+from audit.embedders.base import EmbeddingError
+from audit.embedders.bedrock._async import AsyncSettings, split_prefix, start_and_wait
+from audit.embedders.bedrock._media import audio_format, media_seconds, video_format
+from audit.embedders.bedrock._models import (
     BodyOptions,
     ModelSpec,
     Parsed,
@@ -58,8 +59,7 @@ from audit.embedders._bedrock_models import (
     check_vector,
     mean_of_units,
 )
-from audit.embedders._bedrock_transport import Transport
-from audit.embedders.base import EmbeddingError
+from audit.embedders.bedrock._transport import Transport
 from audit.items import Item, ItemError
 
 log = logging.getLogger(__name__)
