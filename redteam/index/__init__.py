@@ -1,9 +1,12 @@
-"""Attacks on indexed data: targeted hijack, adversarial hubs, text corpus poisoning."""
+"""Attacks on indexed data: targeted hijack, adversarial hubs, text corpus poisoning.
 
-from collections.abc import Callable
-from typing import Any
+Registered in :data:`index_attacks` as :class:`~redteam._specs.IndexAttackSpec` entries
+(the function plus what it plants and what bounds it); an entry is callable and runs the
+attack.
+"""
 
 from redteam._registry import Registry
+from redteam._specs import IndexAttackSpec
 from redteam.index._embedding_pgd import pgd_toward
 from redteam.index._hijack import HijackResult, hijack
 from redteam.index._hotflip import HotFlipResult, MeanPoolEncoder, hotflip_passage
@@ -16,18 +19,54 @@ from redteam.index._poison_prefix import (
     query_keywords,
 )
 
-#: Registered indexed-data attacks: name -> the function that runs it.
-index_attacks: Registry[Callable[..., Any]] = Registry("index attack")
-index_attacks.register("hijack", hijack)
-index_attacks.register("hub", adversarial_hub)
-index_attacks.register("poison-prefix", prefix_poison)
-index_attacks.register("poison-hotflip", hotflip_passage)
+#: Registered indexed-data attacks: name -> IndexAttackSpec (callable: runs the attack).
+index_attacks: Registry[IndexAttackSpec] = Registry("index attack")
+index_attacks.add(
+    IndexAttackSpec(
+        "hijack",
+        hijack,
+        "targeted hijack: perturb an indexed image until it is top-1 for a chosen query",
+        modality="image",
+        norm="Linf",
+        gradients=True,
+    )
+)
+index_attacks.add(
+    IndexAttackSpec(
+        "hub",
+        adversarial_hub,
+        "adversarial hub: one indexed image near many queries (Zhang et al. 2024)",
+        modality="image",
+        norm="Linf",
+        gradients=True,
+    )
+)
+index_attacks.add(
+    IndexAttackSpec(
+        "poison-prefix",
+        prefix_poison,
+        "corpus poisoning by passages that lead with the query (PoisonedRAG, black-box)",
+        modality="text",
+        norm="unbounded",
+    )
+)
+index_attacks.add(
+    IndexAttackSpec(
+        "poison-hotflip",
+        hotflip_passage,
+        "corpus poisoning by gradient-guided token flips (HotFlip, Zhong et al. 2023)",
+        modality="text",
+        norm="tokens",
+        gradients=True,
+    )
+)
 
 __all__ = [
     "STOPWORDS",
     "HijackResult",
     "HotFlipResult",
     "HubResult",
+    "IndexAttackSpec",
     "MeanPoolEncoder",
     "PoisonReport",
     "adversarial_hub",

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from torch import nn
 
 from redteam._registry import Registry
+from redteam._specs import ThreatModel
 
 Norm = Literal["Linf", "L2", "unbounded"]
 
@@ -61,6 +62,16 @@ class TensorAttackSpec:
     score_based: bool
     factory: Callable[[nn.Module, AttackSettings], Any]
     description: str
+
+    @property
+    def threat_model(self) -> ThreatModel:
+        """``black-box`` for a score-based attack, else ``white-box`` (needs gradients)."""
+        return "black-box" if self.score_based else "white-box"
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """What it perturbs: tensors in [0, 1], images or waveforms (via WaveformAdapter)."""
+        return ("image", "audio")
 
 
 #: Registered image/audio query attacks: name -> TensorAttackSpec.

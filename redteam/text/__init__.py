@@ -4,17 +4,14 @@ Each attack is a :class:`TextAttack` subclass in its own module, registered in
 :data:`text_attacks` under its name; ``text_attacks.get(name)(budget=b, seed=s)`` builds one.
 """
 
-from redteam.text import (  # noqa: F401  (imported to register the attacks)
-    _bidi,
-    _case_noise,
-    _homoglyph,
-    _invisible,
-    _typo_drop,
-    _typo_insert,
-    _typo_keyboard,
-    _typo_swap,
-    _whitespace_noise,
-)
+# Imported to register the attacks, in catalogue order: ``text_attacks.in_order()`` is the
+# red-team suite's default order (typos, then Unicode tricks, then noise).
+# isort: off
+from redteam.text import _typo_swap, _typo_drop, _typo_insert, _typo_keyboard  # noqa: F401
+from redteam.text import _homoglyph, _invisible, _bidi  # noqa: F401
+from redteam.text import _case_noise, _whitespace_noise  # noqa: F401
+
+# isort: on
 from redteam.text._base import TextAttack, text_attacks
 from redteam.text._bidi import LRO, PDF, RLO, BidiReorder
 from redteam.text._case_noise import CaseNoise

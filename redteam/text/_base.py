@@ -11,10 +11,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from redteam._registry import Registry
+from redteam._specs import Norm, ThreatModel
 
 log = logging.getLogger(__name__)
 
-#: Registered text attacks: name -> TextAttack subclass.
+#: Registered text attacks: name -> TextAttack subclass (its class attributes are the
+#: entry's metadata: ``modality``, ``threat_model``, ``norm``, ``edit_unit``).
 text_attacks: Registry[type[TextAttack]] = Registry("text attack")
 
 
@@ -39,6 +41,12 @@ class TextAttack(ABC):
     #: What one edit costs in edit distance: "levenshtein" (1 insert/delete/substitute),
     #: "transposition" (1 adjacent swap) or a free-text description.
     edit_unit: ClassVar[str] = "levenshtein"
+    #: What is attacked: a text query.
+    modality: ClassVar[str] = "text"
+    #: No model access: the attacker only edits the query string.
+    threat_model: ClassVar[ThreatModel] = "text"
+    #: The budget counts character edits.
+    norm: ClassVar[Norm] = "edits"
 
     def __init__(self, *, budget: int = 1, seed: int = 0) -> None:
         if not isinstance(budget, int | np.integer) or isinstance(budget, bool) or budget < 0:

@@ -30,14 +30,12 @@ from audit.suites._redteam._adapters import (
 from audit.suites._redteam._image import squeezers
 from audit.suites._redteam._options import RedteamOptions
 from audit.suites._redteam._results import clean_cost, result, skipped
-from redteam.defenses import CSLS, MutualProximity, detect_hubs
+from redteam.defenses import defenses, detect_hubs
 from redteam.index import adversarial_hub, hijack
 from redteam.metrics import ranks_of, topk_indices, unit_rows
 from redteam.tensor import module_embed_fn
 
 log = logging.getLogger(__name__)
-
-RERANKERS = {"csls": CSLS, "mutual-proximity": MutualProximity}
 
 
 def _rank_with(scores: np.ndarray, row: int) -> int:
@@ -147,7 +145,7 @@ def _hijack(
             index = g.copy()
             index[r] = adv_emb[i]
             scores = (
-                RERANKERS[name](k=min(opts.hubness_k, len(g))).fit(index, q).scores(q[t : t + 1])
+                defenses.get(name)(k=min(opts.hubness_k, len(g))).fit(index, q).scores(q[t : t + 1])
             )
             ranks.append(_rank_with(scores[0], int(r)))
         defended[name] = ranks
@@ -295,7 +293,7 @@ def _hub(
         note="flagged items dropped from the clean index",
     )
     for name in opts.rerankers:
-        scores = RERANKERS[name](k=hk).fit(index, q[probe]).scores(q[held])
+        scores = defenses.get(name)(k=hk).fit(index, q[probe]).scores(q[held])
         asr = float(np.mean((topk_indices(scores, top) == hub_row).any(axis=1)))
         yield result(
             "index/hub",
@@ -306,7 +304,7 @@ def _hub(
             variant="defended",
             **(base | {"defense": name, "k": top}),
         )
-        clean_scores = RERANKERS[name](k=hk).fit(g, q[probe]).scores(q[held])
+        clean_scores = defenses.get(name)(k=hk).fit(g, q[probe]).scores(q[held])
         rr = float(np.mean(ranks_of(clean_scores, rel) < top))
         yield clean_cost(
             name, cos_recall, rr, k=top, modality=task.modality, n=len(held), dataset=task.dataset
