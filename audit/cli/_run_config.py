@@ -10,6 +10,9 @@ import argparse
 import os
 from pathlib import Path
 
+from audit.engines import DEFAULT_ENGINE, ENGINES
+from audit.registry import did_you_mean
+
 #: ``--suite all``: every registered suite.
 SUITE_CHOICES_ALL = "all"
 
@@ -41,7 +44,7 @@ def run_config(args: argparse.Namespace):
         raise ConfigError(f"seed must be an integer, got {seed!r}")
     specs = _embedder_specs(args.embedder, file)
     quick = bool(args.quick or file.get("quick", False))
-    engine = str(args.engine or file.get("engine", "inprocess"))
+    engine = str(args.engine or file.get("engine", DEFAULT_ENGINE))
     engine_options = _engine_options(args, engine, dict(file.get("engine_options", {})))
     if (
         engine == "ray"
@@ -119,15 +122,16 @@ def _engine_options(
     """The config file's ``[engine_options]`` overridden by flags, validated up front."""
     from audit.config import ConfigError
 
-    if engine not in ("inprocess", "ray"):
-        raise ConfigError(f"engine must be 'inprocess' or 'ray', got {engine!r}")
+    if engine not in ENGINES:
+        known = " or ".join(map(repr, ENGINES))
+        raise ConfigError(f"engine must be {known}, got {engine!r}{did_you_mean(engine, ENGINES)}")
     if args.ray_address is not None:
         opts["address"] = args.ray_address
     if args.shard_size is not None:
         if args.shard_size < 1:
             raise ConfigError(f"--shard-size must be >= 1, got {args.shard_size}")
         opts["shard_size"] = args.shard_size
-    if opts and engine != "ray":
+    if opts and not ENGINES.get(engine).takes_options:
         raise ConfigError("--ray-address, --shard-size and [engine_options] need engine ray")
     if opts:
         from audit.engines._options import RayOptions  # validates without importing Ray

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from audit.cli._exit import ExitCode
 from audit.cli._gating import add_gate_arguments, errored_checks, gate_report, judge, load_gating
 from audit.cli._run_config import dry_run_options, run_config
+from audit.engines import ENGINES
 
 if TYPE_CHECKING:  # annotations only: importing these at run time would slow `--help`
     from audit.cli._gating import Gating
@@ -77,7 +78,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--engine",
-        choices=["inprocess", "ray"],
+        choices=ENGINES.names(),
         default=None,
         help="where embedding runs: this process (default) or Ray (actor pool, Parquet "
         "shards, resumable); see docs/scale.md",

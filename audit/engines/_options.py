@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from audit.embedders.base import Embedder
-
-#: Engines ``audit run --engine`` accepts.
-ENGINES: tuple[str, ...] = ("inprocess", "ray")
+from audit.engines._registry import ENGINES
+from audit.registry import did_you_mean
 
 DEFAULT_SHARD_SIZE = 1024
 SHARD_DIR_ENV = "AUDIT_SHARD_DIR"
@@ -62,7 +60,7 @@ class RayOptions:
         if unknown:
             raise ValueError(
                 f"unknown Ray engine option(s) {unknown}; known: {sorted(known)}"
-                + _suggest(unknown[0], known)
+                + did_you_mean(unknown[0], known, n=2)
             )
         address = options.get("address")
         if address is not None and (not isinstance(address, str) or not address.strip()):
@@ -87,11 +85,6 @@ def _number(options: Mapping[str, Any], key: str, default: Any, kind: type, low:
         want = "an integer" if kind is int else "a number"
         raise ValueError(f"Ray engine option {key} must be {want} >= {low}, got {value!r}")
     return kind(value)
-
-
-def _suggest(name: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, known, n=2, cutoff=0.5)
-    return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
 
 
 def wrap_engine(base: Embedder, spec: str, *, engine: str, options: dict[str, Any]) -> Embedder:
@@ -121,9 +114,7 @@ def wrap_engine(base: Embedder, spec: str, *, engine: str, options: dict[str, An
         For ``ray`` when Ray Data is not installed.
     """
     if engine not in ENGINES:
-        raise ValueError(
-            f"unknown engine {engine!r}{_suggest(engine, ENGINES)} (known: {', '.join(ENGINES)})"
-        )
+        raise ValueError(ENGINES.unknown(engine))
     if engine == "inprocess":
         if options:
             raise ValueError(f"the inprocess engine takes no options, got {sorted(options)}")
