@@ -10,13 +10,14 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from audit.compare import Comparison
+from audit.metrics import Direction as Direction  # re-exported: the pages' type
+from audit.metrics import metric_direction as metric_direction  # which way is better
 from audit.report import Report
 
 KEY_COLUMNS = ["suite", "check", "metric", "variant", "dim", "modality", "group", "budget"]
@@ -37,14 +38,6 @@ RESULT_COLUMNS = [
     "details",
 ]
 
-Direction = Literal["higher", "lower", "abs-lower"]
-
-# Which way is better, by metric name; metrics not listed get no regression colouring.
-_HIGHER = re.compile(r"^(recall@\d+|avg_recall|ndcg@\d+|mrr(@\d+)?|map(@\d+)?|precision|recall)$")
-_LOWER = re.compile(
-    r"^(attack_success_rate|false_positive_rate|false_negative_rate|ndkl|evasion_rate)$"
-)
-_ABS_LOWER = re.compile(r"^(effect_size|max_skew@\d+|min_skew@\d+|gap|disparity)$")
 _FAMILY_ORDER = ["recall@", "avg_recall", "ndcg@", "mrr", "map"]
 _CHANGE_ORDER = {
     c: i
@@ -185,17 +178,6 @@ def group_disparity(df: pd.DataFrame, index: list[str]) -> pd.DataFrame:
     wide["gap (max-min)"] = vals.max(axis=1) - vals.min(axis=1)
     wide["ratio (min/max)"] = (vals.min(axis=1) / vals.max(axis=1)).where(vals.max(axis=1) > 0)
     return wide.reset_index()
-
-
-def metric_direction(metric: str) -> Direction | None:
-    """``"higher"``/``"lower"``/``"abs-lower"`` is better, or None when it depends."""
-    if _HIGHER.match(metric):
-        return "higher"
-    if _LOWER.match(metric):
-        return "lower"
-    if _ABS_LOWER.match(metric):
-        return "abs-lower"
-    return None
 
 
 def _keyed(df: pd.DataFrame) -> pd.DataFrame:

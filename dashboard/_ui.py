@@ -29,17 +29,12 @@ from dashboard._frames import (
     to_csv,
 )
 from dashboard._loader import RunEntry
+from dashboard._pages import SUITE_PAGES as SUITE_PAGES  # re-exported for the overview
 from dashboard._text import md as md  # re-exported: the pages import md from here
 
 CTX_KEY = "_mme_audit_ctx"
 RUNS_ENV = "MME_AUDIT_RUNS"
 DEFAULT_RUNS = "runs"
-SUITE_PAGES = {
-    "bias": "views/bias.py",
-    "retrieval": "views/retrieval.py",
-    "safety": "views/safety.py",
-    "redteam": "views/redteam.py",
-}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Start it with ``audit dashboard [--runs DIR]``, which runs
 ``streamlit run dashboard/app.py --server.address 127.0.0.1 ... -- --runs DIR``. This
 script finds the runs, puts the run picker in the sidebar, and hands over to the page
-the reader chose (the files under ``dashboard/views/``).
+the reader chose (the files under ``dashboard/views/``, listed in ``dashboard/_pages.py``).
 """
 
 from __future__ import annotations
@@ -19,16 +19,9 @@ if __package__ in (None, ""):  # run as a script by `streamlit run`: make `dashb
 import streamlit as st
 
 from dashboard._loader import RunEntry, discover_runs
+from dashboard._pages import PAGES
 from dashboard._ui import Context, is_loopback, md, runs_dir_from_args, set_context
 
-PAGES = [
-    ("views/overview.py", "Overview", "overview"),
-    ("views/bias.py", "Bias", "bias"),
-    ("views/retrieval.py", "Retrieval", "retrieval"),
-    ("views/safety.py", "Safety", "safety"),
-    ("views/redteam.py", "Red team", "redteam"),
-    ("views/compare.py", "Compare", "compare"),
-]
 RUN_KEY = "run_select"
 
 
@@ -73,8 +66,8 @@ def main() -> None:
     here = Path(__file__).resolve().parent
     page = st.navigation(
         [
-            st.Page(here / path, title=title, url_path=url, default=(url == "overview"))
-            for path, title, url in PAGES
+            st.Page(here / p.path, title=p.title, url_path=p.url, default=(p is PAGES[0]))
+            for p in PAGES
         ]
     )
     runs_dir = runs_dir_from_args(sys.argv[1:])
