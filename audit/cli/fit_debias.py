@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from audit.cli._exit import ExitCode
+from audit.debias.methods import PROJECTION_METHODS  # cheap: no scikit-learn
 
 NAME = "fit-debias"
 
@@ -36,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     fit.add_argument(
         "--method",
         default="fairpca",
-        choices=["fairpca", "fairpca-cov", "pca", "leace"],
+        choices=PROJECTION_METHODS,
         help="debiaser (default fairpca: mean matching)",
     )
     fit.add_argument("--n-components", type=int, default=None, help="output size (default max)")
@@ -95,16 +96,13 @@ def run(args: argparse.Namespace) -> ExitCode:
         return _fail("--chunk-size and --from-shards exclude each other")
     if args.from_shards is not None and not args.from_shards.is_dir():
         return _fail(f"--from-shards: no such folder {args.from_shards}")
-    from audit import debias_fit as fit
+    from audit.datasets import load_dataset
+    from audit.debias import fit
+    from audit.debias.report import format_fit_report, save_projection
     from audit.pipeline import build_embedder
 
     try:
-        if args.dataset == "builtin:gendered-sentences":
-            items = fit.gendered_sentences()
-        else:
-            from audit.datasets import load_dataset
-
-            items = list(load_dataset(args.dataset).corpus)
+        items = list(load_dataset(args.dataset).corpus)
         embedder, _ = build_embedder(
             args.embedder, cache_path=None if args.no_cache else args.cache
         )
@@ -144,7 +142,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             debiaser, report = fit.fit_debias(embedder, items, attribute=args.attribute, **common)
     except ValueError as exc:
         return _fail(str(exc))
-    path = fit.save_projection(debiaser, report, args.out)
-    print(fit.format_fit_report(report))
+    path = save_projection(debiaser, report, args.out)
+    print(format_fit_report(report))
     print(f"projection: {path}  (use: audit run --suite bias --debias {path})")
     return ExitCode.OK

@@ -25,6 +25,7 @@ from audit.datasets._manifest import load_manifest
 from audit.datasets._paths import UnsafePathError, resolve_inside
 from audit.datasets._registry import (
     BUILTINS,
+    benchmark_builtins,
     builtin_path,
     list_builtins,
     load_dataset,
@@ -38,6 +39,7 @@ __all__ = [
     "UnsafePathError",
     "activitynet_captions",
     "audiocaps",
+    "benchmark_builtins",
     "builtin_path",
     "coco_karpathy",
     "didemo",

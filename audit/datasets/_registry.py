@@ -41,6 +41,7 @@ for _name in (
     "passages",
     "documents",
     "video",
+    "gendered-sentences",
 ):
     register_builtin(_name, BUILTIN_ROOT / _name)
 
@@ -48,6 +49,18 @@ for _name in (
 def list_builtins() -> list[str]:
     """Names of the built-in datasets, sorted."""
     return BUILTINS.names()
+
+
+def benchmark_builtins() -> list[str]:
+    """Names of the built-ins that are retrieval benchmarks (their card counts queries),
+    sorted; the others are corpora only (``gendered-sentences``, a debias fit set)."""
+    import json
+
+    def queries(name: str) -> int:
+        card = json.loads((BUILTINS.get(name) / "card.json").read_text(encoding="utf-8"))
+        return int(card.get("size", {}).get("queries", 0))
+
+    return [n for n in BUILTINS.names() if (BUILTINS.get(n) / "card.json").is_file() and queries(n)]
 
 
 def load_dataset(

@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 
 from ._base import PersistableMixin
-from ._correlation_remover import CorrelationRemoverDebiaser
-from ._fair_pca import FairPCA, PCADebiaser
 from ._io import read_file
-from ._leace import LEACE
+from .methods import METHODS, DebiasMethod
 
 __all__ = ["load_debiaser"]
 
-# Explicit registry: a file names its class, and only these can be built (no import by name).
-_REGISTRY: dict[str, type[PersistableMixin]] = {
-    cls.__name__: cls for cls in (FairPCA, PCADebiaser, CorrelationRemoverDebiaser, LEACE)
-}
+# A file names its class, and only the classes of the methods' table can be built (never
+# an import by a name read from a file).
+_REGISTRY: dict[str, DebiasMethod] = {m.class_name: m for m in METHODS}
 
 
 def load_debiaser(
@@ -52,6 +49,6 @@ def load_debiaser(
     if not isinstance(params, dict) or not isinstance(state, dict):
         raise ValueError(f"{path}: metadata lacks the params/state objects")
     try:
-        return _REGISTRY[name]._from_state(params, state, arrays)
+        return _REGISTRY[name].estimator_class()._from_state(params, state, arrays)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path}: inconsistent saved state for {name} ({exc!r})") from exc

@@ -8,7 +8,7 @@ import pytest
 
 from audit.cache import cache_key
 from audit.cli import EXIT_OK, EXIT_USAGE, main
-from audit.debias_fit import gendered_sentences
+from audit.datasets import load_dataset
 from audit.engines._shards import shard_key, shard_path, write_shard
 from audit.pipeline import build_embedder
 from fairness.debias import load_debiaser
@@ -22,7 +22,7 @@ def test_fit_debias_streamed_and_from_shards_equal_one_shot(tmp_path, capsys):
     assert main([*base, "--out", str(tmp_path / "chunked.npz"), "--chunk-size", "37"]) == EXIT_OK
 
     # Shards as the Ray engine writes them: this embedder's vectors, purpose index.
-    items = gendered_sentences()
+    items = list(load_dataset("builtin:gendered-sentences").corpus)
     embedder, _ = build_embedder("local", cache_path=cache)  # all cache hits
     vectors = embedder.embed(items, purpose="index")
     fp = embedder.fingerprint

@@ -12,15 +12,15 @@ import pytest
 from fakes import HashEmbedder
 from sklearn.model_selection import train_test_split
 
-from audit.debias_fit import (
+from audit._parquet_shards import iter_parquet_shards
+from audit.debias.fit import (
     fit_debias,
     fit_debias_from_shards,
     fit_debias_streaming,
     fit_from_chunks,
     group_labels,
-    iter_parquet_shards,
-    make_debiaser,
 )
+from audit.debias.methods import make_debiaser
 from audit.items import text_item
 from fairness.debias import LEACE, FairPCA, PCADebiaser
 

@@ -3,7 +3,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from audit.debias_fit import fit_debias, gendered_sentences, save_projection
+from audit.datasets import load_dataset
+from audit.debias.fit import fit_debias
+from audit.debias.report import save_projection
 from audit.embedders import Embedder
 from audit.embedders.base import BaseEmbedder
 from audit.items import text_item
@@ -100,7 +102,7 @@ def test_fit_debias_validates_input(hash_embedder):
 
 
 def test_builtin_gendered_sentences_are_balanced():
-    items = gendered_sentences()
+    items = load_dataset("builtin:gendered-sentences").corpus
     genders = [it.attributes["gender"] for it in items]
     assert genders.count("female") == genders.count("male") > 0
     assert len({it.id for it in items}) == len(items)

@@ -42,9 +42,17 @@ def _same_python(name: str) -> None:
         pytest.skip(f"{name} was made from Python {made_with}'s own text")
 
 
-def test_the_six_builtins_are_registered() -> None:
+def test_the_seven_builtins_are_registered() -> None:
     assert NAMES == sorted(
-        ["documents", "emoji-objects", "emoji-professions", "passages", "speech", "video"]
+        [
+            "documents",
+            "emoji-objects",
+            "emoji-professions",
+            "gendered-sentences",
+            "passages",
+            "speech",
+            "video",
+        ]
     )
 
 
@@ -250,3 +258,34 @@ def test_video_clips_decode_with_narration_and_skimage_captions() -> None:
             assert audio.codec_context.sample_rate == 16000
             frames = sum(1 for _ in container.decode(video=0))
         assert frames >= 12  # at least a second at 12 fps
+
+
+# -- gendered sentences -----------------------------------------------------------------
+
+# Bolukbasi et al. 2016, definitional_pairs.json, as (female, male).
+DEFINITIONAL_PAIRS = [
+    ("she", "he"), ("her", "his"), ("woman", "man"), ("Mary", "John"),
+    ("herself", "himself"), ("daughter", "son"), ("mother", "father"), ("gal", "guy"),
+    ("girl", "boy"), ("female", "male"),
+]  # fmt: skip
+
+
+def test_gendered_sentences_are_the_pairs_in_the_seat_templates() -> None:
+    # The templates read straight from the packaged JSON, filled in here by hand.
+    raw = json.loads((REPO / "fairness/probes/data/weat.json").read_text(encoding="utf-8"))
+    templates = raw["seat"]["templates"]["default"]
+    expected = []
+    for female, male in DEFINITIONAL_PAIRS:
+        for gender, word in (("female", female), ("male", male)):
+            for template in templates:
+                text = template.replace("{w}", word)
+                expected.append((gender, word, text[0].upper() + text[1:]))
+    ds = load_dataset("builtin:gendered-sentences")
+    got = [(i.attributes["gender"], i.attributes["word"], i.content) for i in ds.corpus]
+    assert got == expected and len(got) == 140
+    assert ds.queries == [] and ds.qrels == {}
+    assert _card("gendered-sentences")["attributes"] == {"gender": ["female", "male"]}
+    # A corpus only: the retrieval suite's default benchmarks leave it out.
+    from audit.datasets import benchmark_builtins
+
+    assert benchmark_builtins() == [n for n in NAMES if n != "gendered-sentences"]

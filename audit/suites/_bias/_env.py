@@ -135,10 +135,11 @@ def builtin_projection(raw: Embedder, seed: int) -> tuple[Embedder, dict[str, An
     (embedder, info, fit_words)
         The debiased embedder, what to record about it, and the fit data's words.
     """
-    from audit.debias_fit import GENDER_PAIRS, fit_debias, gendered_sentences
+    from audit.datasets import load_dataset
+    from audit.debias.fit import fit_debias
     from audit.projection import ProjectedEmbedder
 
-    items = gendered_sentences()
+    items = list(load_dataset(BUILTIN_FIT_DATASET).corpus)
     debiaser, report = fit_debias(
         raw,
         items,
@@ -159,7 +160,7 @@ def builtin_projection(raw: Embedder, seed: int) -> tuple[Embedder, dict[str, An
         "n_components": fit["n_components"],
         "fit_report": fit,
     }
-    words = frozenset(w.lower() for pair in GENDER_PAIRS for w in pair)
+    words = frozenset(str(it.attributes["word"]).lower() for it in items)
     log.info(
         "bias: fitted the built-in %s projection on %d gendered sentences (%d-d)",
         info["kind"],

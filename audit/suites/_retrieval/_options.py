@@ -52,10 +52,10 @@ _KNOWN = (
 
 
 def default_datasets(quick: bool) -> list[str]:
-    """``builtin:NAME`` specs of the built-ins whose folders are present."""
-    from audit.datasets import BUILTINS, list_builtins
+    """``builtin:NAME`` specs of the built-in benchmarks whose folders are present."""
+    from audit.datasets import BUILTINS, benchmark_builtins
 
-    names = [n for n in list_builtins() if (BUILTINS.get(n) / "corpus.jsonl").is_file()]
+    names = [n for n in benchmark_builtins() if (BUILTINS.get(n) / "corpus.jsonl").is_file()]
     if quick:
         names = [n for n in names if n in QUICK_DATASETS]
     return [f"builtin:{n}" for n in names]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _makers() -> dict[str, Callable[[], Path]]:
-    from audit.datasets.builtin._make import emoji_sets, speech, text_sets, video
+    from audit.datasets.builtin._make import emoji_sets, gendered, speech, text_sets, video
 
     return {
         "emoji-professions": emoji_sets.make_professions,
@@ -18,6 +18,7 @@ def _makers() -> dict[str, Callable[[], Path]]:
         "passages": text_sets.make_passages,
         "documents": text_sets.make_documents,
         "video": video.make_video,
+        "gendered-sentences": gendered.make_gendered_sentences,
     }
 
 
