@@ -17,13 +17,15 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from audit.embedders._wrapper import EmbedderWrapper, served_dims_of
 from audit.embedders.base import (
     Embedder,
     Purpose,
+    SupportsAtDim,
     check_request,
     check_vectors,
     finished_for,
@@ -139,13 +141,24 @@ def cache_keys(fingerprint: str, items: Sequence[Item], purpose: str) -> list[st
     return keys
 
 
-class CachedEmbedder:
+@runtime_checkable
+class PrefersChunkSize(Protocol):
+    """An embedder that wants the cache to hand it misses in chunks of this size (an
+    engine that runs one distributed job per call)."""
+
+    @property
+    def preferred_chunk_size(self) -> int:
+        """Items per ``embed`` call the cache should send."""
+        ...
+
+
+class CachedEmbedder(EmbedderWrapper):
     """Wrap an Embedder with the persistent cache.
 
     Parameters
     ----------
     base : Embedder
-        The wrapped embedder; its ``fingerprint`` (or name) enters the key.
+        The wrapped embedder; its ``fingerprint`` enters the key.
     path : str or Path
         SQLite file of the cache.
     chunk_size : int
@@ -165,27 +178,16 @@ class CachedEmbedder:
     ) -> None:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        self.base = base
+        super().__init__(base)  # identity and fingerprint: the cache does not change vectors
         self.store = EmbeddingCache(path)
         self.chunk_size = chunk_size
         self.read_only = read_only
-        self.name = base.name
-        self.modalities = base.modalities
-        self.dim = base.dim
-        self.matryoshka_dims = base.matryoshka_dims
         self.hits = 0
         self.misses = 0
 
-    @property
-    def fingerprint(self) -> str:
-        """The wrapped embedder's fingerprint (the cache does not change vectors)."""
-        return getattr(self.base, "fingerprint", self.base.name)
-
-    def __getattr__(self, attr: str) -> Any:
-        # Delegate optional capabilities (describe, differentiable, ...) to the base.
-        if attr == "base":
-            raise AttributeError(attr)
-        return getattr(self.base, attr)
+    def wrapper_info(self) -> dict[str, Any]:
+        """The report's ``wrappers.cache`` block."""
+        return {"cache": {"path": str(self.store.path), "hits": self.hits, "misses": self.misses}}
 
     def embed(
         self, items: Sequence[Item], *, purpose: Purpose = "index", dim: int | None = None
@@ -195,11 +197,9 @@ class CachedEmbedder:
         check_request(self, items, purpose, dim)
         # A backend that serves a size natively (Nova's MRL sizes) is asked for it rather
         # than truncated client-side; the served size enters the fingerprint, hence the key.
-        served = (
-            dim is not None and dim != self.dim and dim in getattr(self.base, "served_dims", ())
-        )
-        base = self.base.at_dim(dim) if served else self.base  # type: ignore[attr-defined]
-        fp = getattr(base, "fingerprint", base.name)
+        served = dim is not None and dim != self.dim and dim in served_dims_of(self.base)
+        base = self._served_sibling(int(dim)) if served and dim is not None else self.base
+        fp = base.fingerprint
         width = base.dim
         keys = cache_keys(fp, items, purpose)
         found = self.store.get_many(list(dict.fromkeys(keys)))
@@ -237,6 +237,15 @@ class CachedEmbedder:
         if served:
             return out
         return truncate(out, dim, self.dim)
+
+    def _served_sibling(self, dim: int) -> Embedder:
+        """The base's sibling that asks the model for ``dim`` (its own fingerprint)."""
+        if not isinstance(self.base, SupportsAtDim):
+            raise TypeError(
+                f"{self.base.name} serves {dim}-d vectors (served_dims) but has no at_dim "
+                "sibling to request them with"
+            )
+        return self.base.at_dim(dim)
 
     def _keep_finished(
         self,

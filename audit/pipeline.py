@@ -10,9 +10,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from audit.embedders import Embedder, create_embedder
+from audit.embedders import (
+    BaseEmbedder,
+    Describable,
+    Embedder,
+    chain,
+    create_embedder,
+)
 from audit.report import EmbedderInfo, Wrappers
 
 log = logging.getLogger(__name__)
@@ -40,7 +46,7 @@ def build_embedder(
         The embedder suites use, and the bare backend (for the report).
     """
     base = create_embedder(spec)
-    if hasattr(base, "progress"):
+    if isinstance(base, BaseEmbedder):
         base.progress = progress
     composed: Embedder = base
     if dry_run:
@@ -52,11 +58,11 @@ def build_embedder(
 
         composed = wrap_engine(base, spec, engine=engine, options=dict(engine_options or {}))
     if cache_path is not None:
-        from audit.cache import CachedEmbedder
+        from audit.cache import CachedEmbedder, PrefersChunkSize
 
         # An engine may want larger chunks than the in-process default (one Ray job per
         # chunk); chunks are still committed one by one, so a crash loses at most one.
-        chunk = int(getattr(composed, "preferred_chunk_size", 256))
+        chunk = composed.preferred_chunk_size if isinstance(composed, PrefersChunkSize) else 256
         composed = CachedEmbedder(composed, cache_path, chunk_size=chunk, read_only=dry_run)
     return composed, base
 
@@ -136,7 +142,7 @@ def build_pipeline(
 def embedder_info(spec: str, base: Embedder) -> EmbedderInfo:
     """The report's ``embedder`` block."""
     described: dict[str, Any] = {}
-    if hasattr(base, "describe"):
+    if isinstance(base, Describable):
         described = base.describe()
     return EmbedderInfo(
         spec=spec,
@@ -153,15 +159,27 @@ def embedder_info(spec: str, base: Embedder) -> EmbedderInfo:
 def wrappers_info(composed: Embedder) -> Wrappers:
     """The report's ``wrappers`` block, read off the composed chain."""
     info: dict[str, Any] = {}
-    emb: Any = composed
-    while emb is not None:
-        kind = type(emb).__name__
-        if kind == "CachedEmbedder":
-            info["cache"] = {"path": str(emb.store.path), "hits": emb.hits, "misses": emb.misses}
-        elif hasattr(emb, "wrapper_info"):
-            info.update(emb.wrapper_info())
-        # Looked up on the class: wrappers delegate unknown attributes to their base.
-        if callable(getattr(type(emb), "engine_info", None)):
-            info["engine"] = emb.engine_info()
-        emb = emb.__dict__.get("base")
+    for layer in chain(composed):
+        if isinstance(layer, ReportsWrapper):
+            info.update(layer.wrapper_info())
+        if isinstance(layer, ReportsEngine):
+            info["engine"] = layer.engine_info()
     return Wrappers(**info)
+
+
+@runtime_checkable
+class ReportsWrapper(Protocol):
+    """A wrapper with a block in the report's ``wrappers`` (cache, projection, safety)."""
+
+    def wrapper_info(self) -> dict[str, Any]:
+        """``{block name: JSON-ready details}``."""
+        ...
+
+
+@runtime_checkable
+class ReportsEngine(Protocol):
+    """An engine wrapper whose settings and work go to ``wrappers.engine``."""
+
+    def engine_info(self) -> dict[str, Any]:
+        """JSON-ready engine settings and counters."""
+        ...

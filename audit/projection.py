@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from audit.embedders._wrapper import EmbedderWrapper
 from audit.embedders.base import Embedder, Purpose, check_request, check_vectors, l2_normalize
 from audit.embedders.base import truncate as truncate_vectors
 from audit.items import Item
@@ -23,7 +24,7 @@ from audit.weights import sha256_file
 log = logging.getLogger(__name__)
 
 
-class ProjectedEmbedder:
+class ProjectedEmbedder(EmbedderWrapper):
     """Wrap ``base`` with a fitted debiaser.
 
     Parameters
@@ -58,7 +59,7 @@ class ProjectedEmbedder:
             raise ValueError(
                 f"projection was fitted on {n_in}-d vectors but {base.name} embeds {base.dim}-d"
             )
-        self.base = base
+        super().__init__(base)
         self.debiaser = debiaser
         self.source = Path(source) if source is not None else None
         self.source_sha256 = sha256_file(self.source) if self.source is not None else None
@@ -66,7 +67,6 @@ class ProjectedEmbedder:
         components = getattr(debiaser, "components_", None)
         self.dim = int(components.shape[0]) if components is not None else base.dim
         self.name = f"{base.name}+{type(debiaser).__name__}"
-        self.modalities = base.modalities
         # Components are variance-ordered: every prefix is a meaningful projection, so the
         # base's trained sizes that fit stay trained sizes of the projected space.
         self.matryoshka_dims = tuple(d for d in base.matryoshka_dims if d <= self.dim)
@@ -74,8 +74,7 @@ class ProjectedEmbedder:
     @property
     def fingerprint(self) -> str:
         """Base fingerprint plus the projection file's hash."""
-        base_fp = getattr(self.base, "fingerprint", self.base.name)
-        return f"{base_fp}+proj@{(self.source_sha256 or 'in-memory')[:16]}"
+        return f"{self.base.fingerprint}+proj@{(self.source_sha256 or 'in-memory')[:16]}"
 
     def wrapper_info(self) -> dict[str, Any]:
         """The report's ``wrappers.projection`` block."""
@@ -109,11 +108,6 @@ class ProjectedEmbedder:
         return truncate_vectors(
             self.project(self.base.embed(items, purpose=purpose), items), dim, self.dim
         )
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr in ("base", "debiaser"):
-            raise AttributeError(attr)
-        return getattr(self.base, attr)
 
 
 def load_projection(base: Embedder, path: str | Path) -> ProjectedEmbedder:

@@ -153,7 +153,7 @@ def run_suites(
         info = embedder_info(config.embedder, pipeline.base)
     timings["total"] = round(time.perf_counter() - t0, 3)
     timings["preflight"] = round(t_check, 3)
-    fingerprint = getattr(pipeline.base, "fingerprint", None) if pipeline is not None else None
+    fingerprint = pipeline.base.fingerprint if pipeline is not None else None
     repro = reproducibility_info(
         tool_version=__version__,
         fingerprint=None if fingerprint is None else str(fingerprint),
@@ -276,6 +276,8 @@ def plan_suites(
 
 def _plan_one(config: RunConfig) -> EmbedderPlan:
     """One embedder's dry run (never raises: a failure is recorded in the plan)."""
+    from audit.cache import CachedEmbedder
+    from audit.embedders import unwrap
     from audit.usage import embedder_plan, find_planner
 
     t0 = time.perf_counter()
@@ -298,7 +300,7 @@ def _plan_one(config: RunConfig) -> EmbedderPlan:
             )
             base = pipeline.base
             planner = find_planner(pipeline.variants["raw"])
-            cache = _find_cache(pipeline.variants["raw"])
+            cache = unwrap(pipeline.variants["raw"], CachedEmbedder)
             ctx = RunContext(
                 embedder=pipeline.deployed,
                 config=config,
@@ -315,16 +317,7 @@ def _plan_one(config: RunConfig) -> EmbedderPlan:
         base,
         planner.ledger if planner is not None else None,
         cache=config.cache is not None,
-        cache_hits=int(getattr(cache, "hits", 0)),
+        cache_hits=cache.hits if cache is not None else 0,
         seconds=time.perf_counter() - t0,
         error=error,
     )
-
-
-def _find_cache(embedder: Any) -> Any:
-    """The embedding cache in a composed chain (walking ``base``), or None."""
-    for _ in range(32):
-        if embedder is None or type(embedder).__name__ == "CachedEmbedder":
-            return embedder
-        embedder = getattr(embedder, "__dict__", {}).get("base")
-    return None

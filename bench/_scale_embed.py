@@ -49,13 +49,13 @@ def embed_throughput(
         ``items_per_s``, ``startup_s`` (ray.init when this call started Ray, else 0),
         ``shards``, ``actors`` (Ray only: computed shards and actor-pool size).
     """
-    from audit.embedders import create_embedder
+    from audit.embedders import BaseEmbedder, create_embedder
     from audit.engines import wrap_engine
     from audit.items import text_item
 
     items = [text_item(f"s{i}", s) for i, s in enumerate(real_sentences(n_items))]
     base = create_embedder(spec)
-    if hasattr(base, "progress"):
+    if isinstance(base, BaseEmbedder):
         base.progress = False
     startup = 0.0
     with tempfile.TemporaryDirectory(prefix="scale-embed-") as shard_dir:

@@ -8,11 +8,18 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from audit.embedders._wrapper import EmbedderWrapper, chain, served_dims_of, unwrap
 from audit.embedders.base import (
     BaseEmbedder,
+    Describable,
     DifferentiablePath,
     Embedder,
     EmbeddingError,
+    SupportsAtDim,
+    SupportsDifferentiable,
+    SupportsItemLimits,
+    SupportsServedDims,
+    SupportsUsagePlanning,
     l2_normalize,
     truncate,
 )
@@ -21,15 +28,25 @@ from audit.registry import Registry
 __all__ = [
     "EMBEDDERS",
     "BaseEmbedder",
+    "Describable",
     "DifferentiablePath",
     "Embedder",
     "EmbedderEntry",
+    "EmbedderWrapper",
     "EmbeddingError",
+    "SupportsAtDim",
+    "SupportsDifferentiable",
+    "SupportsItemLimits",
+    "SupportsServedDims",
+    "SupportsUsagePlanning",
+    "chain",
     "check_spec",
     "create_embedder",
     "l2_normalize",
     "parse_spec",
+    "served_dims_of",
     "truncate",
+    "unwrap",
 ]
 
 

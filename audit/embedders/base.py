@@ -71,10 +71,83 @@ class Embedder(Protocol):
     dim: int
     matryoshka_dims: tuple[int, ...]
 
+    @property
+    def fingerprint(self) -> str:
+        """Cache-key id: changes whenever the vectors could (weights, output options).
+
+        :class:`BaseEmbedder` derives it from name, weight hashes and params; a wrapper
+        that does not change vectors returns its base's, one that does adds to it.
+        """
+        ...
+
     def embed(
         self, items: Sequence[Item], *, purpose: Purpose = "index", dim: int | None = None
     ) -> np.ndarray:
         """Return float32 (n, dim) L2-normalised rows, one per item, in order."""
+        ...
+
+
+# Optional abilities. Each is a small runtime-checkable Protocol: code that needs one asks
+# ``isinstance(emb, SupportsX)`` (or finds the layer that has it with
+# ``audit.embedders.unwrap``) instead of probing attribute names.
+
+
+@runtime_checkable
+class Describable(Protocol):
+    """An embedder that describes itself for the report (weights, params, usage, ...)."""
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready description; see :meth:`BaseEmbedder.describe`."""
+        ...
+
+
+@runtime_checkable
+class SupportsDifferentiable(Protocol):
+    """An embedder with a white-box path for gradient attacks (may still raise
+    ``NotImplementedError`` for a modality it has no path for)."""
+
+    def differentiable(self, modality: str) -> DifferentiablePath:
+        """The differentiable path of ``modality``."""
+        ...
+
+
+@runtime_checkable
+class SupportsServedDims(Protocol):
+    """An embedder that computes some smaller sizes itself (Nova's and Vertex's MRL sizes):
+    ``embed(dim=d)`` for ``d`` in ``served_dims`` asks the model, it does not truncate."""
+
+    @property
+    def served_dims(self) -> tuple[int, ...]:
+        """The sizes asked of the model rather than truncated client-side."""
+        ...
+
+
+@runtime_checkable
+class SupportsAtDim(Protocol):
+    """An embedder whose served sizes are siblings: ``at_dim(d)`` embeds at ``d`` natively,
+    with its own fingerprint (so a cache keys each size apart)."""
+
+    def at_dim(self, dim: int) -> Embedder:
+        """The sibling whose native size is ``dim`` (``self`` when ``dim == self.dim``)."""
+        ...
+
+
+@runtime_checkable
+class SupportsItemLimits(Protocol):
+    """An embedder that refuses items beyond these limits (text length, image size, ...)
+    before sending anything; :class:`BaseEmbedder` has them."""
+
+    limits: ItemLimits
+
+
+@runtime_checkable
+class SupportsUsagePlanning(Protocol):
+    """A hosted backend that can say what a call would send without sending it."""
+
+    def plan_usage(
+        self, items: Sequence[Item], *, purpose: str = "index", dim: int | None = None
+    ) -> Any:
+        """The ``UsageCounts`` (requests, characters, images, ...) ``embed`` would send."""
         ...
 
 

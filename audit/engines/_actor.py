@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from audit.cache import cache_key
-from audit.embedders.base import EmbeddingError, finished_for
+from audit.embedders.base import BaseEmbedder, EmbeddingError, SupportsAtDim, finished_for
 from audit.engines._errors import encode_error
 from audit.engines._shards import item_from_json, write_shard
 from audit.items import BadItemsError, ItemError
@@ -73,10 +73,12 @@ class EmbedActor:
 
             emb = create_embedder(spec)
             if served_dim is not None:
-                emb = emb.at_dim(served_dim)  # type: ignore[attr-defined]
-            if hasattr(emb, "progress"):
+                if not isinstance(emb, SupportsAtDim):
+                    raise EmbeddingError(f"{spec!r} has no {served_dim}-d sibling (at_dim)")
+                emb = emb.at_dim(served_dim)
+            if isinstance(emb, BaseEmbedder):
                 emb.progress = False  # no bars from workers
-            got = getattr(emb, "fingerprint", emb.name)
+            got = emb.fingerprint
             if got != fingerprint:
                 raise EmbeddingError(
                     f"the Ray worker {self.worker} built {spec!r} with fingerprint {got}, "

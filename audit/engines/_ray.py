@@ -22,11 +22,14 @@ from typing import Any
 import numpy as np
 
 from audit.cache import cache_key
+from audit.embedders._wrapper import EmbedderWrapper
 from audit.embedders.base import (
     BaseEmbedder,
+    Describable,
     Embedder,
     EmbeddingError,
     Purpose,
+    SupportsAtDim,
     check_request,
     check_vectors,
     keep_finished,
@@ -88,7 +91,7 @@ class EngineStats:
         return out
 
 
-class RayEngineEmbedder:
+class RayEngineEmbedder(EmbedderWrapper):
     """An Embedder whose ``embed`` runs on a Ray Data actor pool, through Parquet shards.
 
     Identity (``name``, ``modalities``, ``dim``, ``fingerprint``) is the backend's: the
@@ -98,7 +101,8 @@ class RayEngineEmbedder:
     ----------
     base : Embedder
         The backend built on the driver from ``spec`` (fingerprint, limits, metadata;
-        white-box access such as ``differentiable`` is served by it in-process).
+        white-box access such as ``differentiable`` is served by it in-process, reached
+        with ``audit.embedders.unwrap``).
     spec : str
         Spec string the actors rebuild the backend from.
     options : RayOptions
@@ -116,51 +120,32 @@ class RayEngineEmbedder:
         served_dim: int | None = None,
         stats: EngineStats | None = None,
     ) -> None:
-        self.base = base
+        super().__init__(base)
         self.spec = spec
         self.options = options
         self.served_dim = served_dim
         self.stats = stats if stats is not None else EngineStats()
-        self.name = base.name
-        self.modalities = base.modalities
-        self.dim = base.dim
-        self.matryoshka_dims = base.matryoshka_dims
         self._siblings: dict[int, RayEngineEmbedder] = {}
 
-    # -- identity and delegation --------------------------------------------------------
-
-    @property
-    def fingerprint(self) -> str:
-        """The backend's fingerprint (the engine does not change vectors)."""
-        return str(getattr(self.base, "fingerprint", self.base.name))
+    # -- identity (EmbedderWrapper: the backend's; the engine does not change vectors) -----
 
     @property
     def preferred_chunk_size(self) -> int:
         """Chunk size the cache should hand over: many shards per Ray job."""
         return self.options.shard_size * max(16, 4 * (self.options.num_actors or 0))
 
-    @property
-    def served_dims(self) -> tuple[int, ...]:
-        """Sizes the backend serves natively (Nova's MRL sizes); empty for most."""
-        return tuple(getattr(self.base, "served_dims", ()) or ())
-
     def at_dim(self, dim: int) -> RayEngineEmbedder:
         """The engine around ``base.at_dim(dim)`` (actors build the same sibling)."""
         if dim == self.dim:
             return self
+        if not isinstance(self.base, SupportsAtDim):
+            raise AttributeError(f"{self.name} serves no other size than {self.dim}")
         if dim not in self._siblings:
-            sibling = self.base.at_dim(dim)  # type: ignore[attr-defined]
+            sibling = self.base.at_dim(dim)
             self._siblings[dim] = RayEngineEmbedder(
                 sibling, self.spec, self.options, served_dim=int(dim), stats=self.stats
             )
         return self._siblings[dim]
-
-    def __getattr__(self, attr: str) -> Any:
-        # Optional capabilities (differentiable, weights, params, usage, ...) are the
-        # backend's, served in this process.
-        if attr == "base" or "base" not in self.__dict__:
-            raise AttributeError(attr)
-        return getattr(self.base, attr)
 
     def engine_info(self) -> dict[str, Any]:
         """Engine settings and what it did (shards computed vs reused, actors, GPUs)."""
@@ -174,7 +159,7 @@ class RayEngineEmbedder:
 
     def describe(self) -> dict[str, Any]:
         """The backend's description plus ``engine`` (see :meth:`engine_info`)."""
-        described = dict(self.base.describe()) if hasattr(self.base, "describe") else {}
+        described = dict(super().describe()) if isinstance(self.base, Describable) else {}
         described["engine"] = self.engine_info()
         return described
 

@@ -103,7 +103,7 @@ class ConceptChecker(Checker):
 
     def describe(self) -> dict[str, Any]:
         return {
-            "embedder": getattr(self.embedder, "fingerprint", self.embedder.name),
+            "embedder": self.embedder.fingerprint,
             "concepts": {k: len(v) for k, v in self.concepts.items()},
             "thresholds": {
                 k: {m: (t if math.isfinite(t) else None) for m, t in v.items()}

@@ -10,10 +10,11 @@ Contract of a batch:
   allowed and flagged items only, a mask saying which, and every verdict.
 - :meth:`SafeEmbedder.screen` only decides.
 
-Only read-only capabilities of the base are passed through (``describe``,
-``differentiable``, ``weights``, ...): anything that embeds must go through the filter.
-The white-box ``differentiable`` path is the model itself and is not filtered; it serves
-attacks on the model, not the ingestion of content.
+As every :class:`~audit.embedders.EmbedderWrapper`, it passes through only the identity
+and read-only abilities (``fingerprint``, ``describe``, ``served_dims``): anything that
+embeds must go through the filter. The white-box ``differentiable`` path is the backend's
+(reached with ``audit.embedders.unwrap``) and is not filtered; it serves attacks on the
+model, not the ingestion of content.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from audit.embedders._wrapper import EmbedderWrapper
 from audit.embedders.base import Embedder, Purpose, check_request
 from audit.items import Item
 from audit.safety._decision import BlockedItemsError, Verdict
@@ -36,11 +38,6 @@ from audit.safety._policy import Policy, default_policy, resolve_policy
 from audit.safety._registry import build_checkers
 
 log = logging.getLogger(__name__)
-
-# Capabilities that neither embed content nor bypass the filter.
-_PASS_THROUGH = frozenset(
-    {"describe", "differentiable", "weights", "params", "served_dims", "fingerprint", "progress"}
-)
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,7 @@ class ScreenedBatch:
         return [v.item_id for v in self.verdicts if v.blocked]
 
 
-class SafeEmbedder:
+class SafeEmbedder(EmbedderWrapper):
     """Wrap an Embedder with the content-safety filter.
 
     Parameters
@@ -79,20 +76,8 @@ class SafeEmbedder:
     """
 
     def __init__(self, base: Embedder, safety: SafetyFilter) -> None:
-        self.base = base
+        super().__init__(base)
         self.safety = safety
-        self.name = base.name
-        self.modalities = base.modalities
-        self.dim = base.dim
-        self.matryoshka_dims = base.matryoshka_dims
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr in _PASS_THROUGH and "base" in self.__dict__:
-            return getattr(self.base, attr)
-        raise AttributeError(
-            f"SafeEmbedder does not pass {attr!r} through to the wrapped embedder "
-            "(only read-only capabilities are; content goes through embed)"
-        )
 
     def wrapper_info(self) -> dict[str, Any]:
         """The report's ``wrappers.safety`` block."""

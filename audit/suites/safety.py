@@ -44,23 +44,6 @@ def _sample(items: list[Item], n: int | None, rng: np.random.Generator) -> list[
     return [items[i] for i in keep]
 
 
-def _innermost(embedder: Any) -> Any:
-    """The bare backend under every wrapper (cache, projection, safety)."""
-    while "base" in getattr(embedder, "__dict__", {}):
-        embedder = embedder.__dict__["base"]
-    return embedder
-
-
-def _find_safe(embedder: Any) -> Any:
-    from audit.safety import SafeEmbedder
-
-    while embedder is not None:
-        if isinstance(embedder, SafeEmbedder):
-            return embedder
-        embedder = getattr(embedder, "__dict__", {}).get("base")
-    return None
-
-
 class SafetySuite(Suite):
     """The content-safety filter's block rates, precision/recall, evasion robustness,
     per-group false positives and latency.
@@ -231,9 +214,10 @@ class SafetySuite(Suite):
 
     def _latency(self, ctx: RunContext, safety: Any, o: SafetyOptions) -> Iterable[Result]:
         from audit.datasets import load_dataset
+        from audit.embedders import unwrap
         from audit.safety import _evaluate as ev
 
-        base = _innermost(ctx.embedder)
+        base = unwrap(ctx.embedder)  # the bare backend under cache, projection, safety
         for name, modality in (("passages", "text"), ("emoji-objects", "image")):
             if modality not in base.modalities or name not in o.builtins:
                 continue
@@ -255,7 +239,10 @@ class SafetySuite(Suite):
                 ),
                 str(o.policy),
             )
-        safe = _find_safe(ctx.embedder)
+        from audit.embedders import unwrap
+        from audit.safety import SafeEmbedder
+
+        safe = unwrap(ctx.embedder, SafeEmbedder)
         if safe is not None:  # the run's own filter, logging to the suite's own file
             policy = safe.safety.policy
             decisions = DecisionLog(log_path, policy_sha256=policy.sha256)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit.embedders.base import Describable
 from audit.usage._planning import PLANNED_FIELDS, Ledger
 from audit.usage._prices import Prices, cost_of
 
@@ -170,7 +171,7 @@ def embedder_plan(
         Lookups the existing cache served.
     """
     described: dict[str, Any] = {}
-    if backend is not None and hasattr(backend, "describe"):
+    if isinstance(backend, Describable):
         try:
             described = dict(backend.describe())
         except Exception:  # a description is a nicety; never lose the plan for it
@@ -180,10 +181,10 @@ def embedder_plan(
     hosted = bool(ledger and ledger.hosted)
     return EmbedderPlan(
         spec=spec,
-        name=str(getattr(backend, "name", spec)),
+        name=str(backend.name) if backend is not None else spec,
         model_id=described.get("model_id") or getattr(backend, "model_id", None),
-        modalities=sorted(getattr(backend, "modalities", ()) or ()),
-        dim=int(getattr(backend, "dim", 0) or 0),
+        modalities=sorted(backend.modalities) if backend is not None else [],
+        dim=int(backend.dim) if backend is not None else 0,
         status="error" if error else "planned",
         error=error,
         hosted=hosted,

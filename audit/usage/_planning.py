@@ -23,7 +23,19 @@ from typing import Any
 import numpy as np
 
 from audit.cache import cache_key
-from audit.embedders.base import Embedder, Purpose, check_request, l2_normalize, truncate
+from audit.embedders._wrapper import EmbedderWrapper, served_dims_of, unwrap
+from audit.embedders.base import (
+    BaseEmbedder,
+    DifferentiablePath,
+    Embedder,
+    Purpose,
+    SupportsAtDim,
+    SupportsDifferentiable,
+    SupportsUsagePlanning,
+    check_request,
+    l2_normalize,
+    truncate,
+)
 from audit.items import Item, ItemLimits, validate_items
 
 log = logging.getLogger(__name__)
@@ -90,7 +102,7 @@ def placeholder_vectors(items: Sequence[Item], dim: int) -> np.ndarray:
     return l2_normalize(out)
 
 
-class PlanningEmbedder:
+class PlanningEmbedder(EmbedderWrapper):
     """An Embedder that plans: counts the backend's would-be usage and sends nothing.
 
     Parameters
@@ -104,53 +116,52 @@ class PlanningEmbedder:
 
     Notes
     -----
-    The backend is kept as ``_backend``, not ``base``: suites that walk the wrapper chain
-    through ``base`` to reach the bare backend (e.g. to time it) must stop here, or they
-    would send real requests during a dry run.
+    The planner is a ``terminal`` wrapper: it stands in for the backend, so
+    :func:`~audit.embedders.chain` ends here and ``unwrap(embedder)`` (what suites use to
+    reach "the backend", e.g. to time it) returns the planner, never the backend: a dry
+    run sends no real request. Besides the identity and ``describe``, the planner passes
+    on only what sends nothing: ``served_dims``/``at_dim`` (as planning siblings), the
+    backend's item ``limits`` and its white-box ``differentiable`` path (local compute).
     """
 
+    terminal = True
+
     def __init__(self, backend: Embedder, *, ledger: Ledger | None = None) -> None:
-        self._backend = backend
-        self.ledger = ledger if ledger is not None else Ledger(hosted=_plans(backend))
+        super().__init__(backend)
+        self.ledger = (
+            ledger
+            if ledger is not None
+            else Ledger(hosted=isinstance(backend, SupportsUsagePlanning))
+        )
         self._siblings: dict[int, PlanningEmbedder] = {}
-        self.name = backend.name
-        self.modalities = backend.modalities
-        self.dim = backend.dim
-        self.matryoshka_dims = backend.matryoshka_dims
 
     @property
     def backend(self) -> Embedder:
         """The planned backend (never called to embed)."""
-        return self._backend
+        return self.base
 
     @property
-    def fingerprint(self) -> str:
-        """The backend's fingerprint: cache keys and hits are the real run's."""
-        return str(getattr(self._backend, "fingerprint", self._backend.name))
+    def limits(self) -> ItemLimits:
+        """The backend's item limits (a dry run refuses what a real run would)."""
+        return self.base.limits if isinstance(self.base, BaseEmbedder) else ItemLimits()
 
-    @property
-    def served_dims(self) -> tuple[int, ...]:
-        """Sizes the backend computes itself (asked for, not truncated)."""
-        return tuple(getattr(self._backend, "served_dims", ()) or ())
+    def differentiable(self, modality: str) -> DifferentiablePath:
+        """The backend's white-box path (local computation; nothing is sent)."""
+        if not isinstance(self.base, SupportsDifferentiable):
+            raise NotImplementedError(f"{self.name} has no differentiable {modality} path")
+        return self.base.differentiable(modality)
 
     def at_dim(self, dim: int) -> PlanningEmbedder:
         """The planning sibling of the backend's sibling that requests ``dim``."""
         if dim == self.dim:
             return self
-        if not hasattr(self._backend, "at_dim"):
+        if not isinstance(self.base, SupportsAtDim):
             raise AttributeError(f"{self.name} serves no other size than {self.dim}")
         sibling = self._siblings.get(int(dim))
         if sibling is None:
-            sibling = PlanningEmbedder(self._backend.at_dim(int(dim)), ledger=self.ledger)
+            sibling = PlanningEmbedder(self.base.at_dim(int(dim)), ledger=self.ledger)
             self._siblings[int(dim)] = sibling
         return sibling
-
-    def __getattr__(self, attr: str) -> Any:
-        # Optional capabilities (describe, usage, differentiable, limits) come from the
-        # backend; private names never do (they would hide bugs in this class).
-        if attr.startswith("_"):
-            raise AttributeError(attr)
-        return getattr(self._backend, attr)
 
     def embed(
         self, items: Sequence[Item], *, purpose: Purpose = "index", dim: int | None = None
@@ -165,9 +176,9 @@ class PlanningEmbedder:
         """
         items = list(items)
         check_request(self, items, purpose, dim)
-        if dim is not None and dim != self.dim and dim in self.served_dims:
+        if dim is not None and dim != self.dim and dim in served_dims_of(self.base):
             return self.at_dim(int(dim)).embed(items, purpose=purpose)
-        validate_items(items, getattr(self._backend, "limits", None) or ItemLimits())
+        validate_items(items, self.limits)
         fresh = self._first_seen(items, purpose)
         self._count(items, fresh, purpose, dim)
         return truncate(placeholder_vectors(items, self.dim), dim, self.dim)
@@ -191,7 +202,9 @@ class PlanningEmbedder:
     def _count(self, items: list[Item], fresh: list[Item], purpose: str, dim: int | None) -> None:
         if not self.ledger.hosted or not items:
             return
-        plan = self._backend.plan_usage  # type: ignore[attr-defined]
+        if not isinstance(self.base, SupportsUsagePlanning):  # hosted implies planning
+            return
+        plan = self.base.plan_usage
         every = plan(items, purpose=purpose, dim=dim)
         self.ledger.add(self.ledger.every, every)
         if len(fresh) == len(items):
@@ -200,16 +213,6 @@ class PlanningEmbedder:
             self.ledger.add(self.ledger.unique, plan(fresh, purpose=purpose, dim=dim))
 
 
-def _plans(backend: Embedder) -> bool:
-    return callable(getattr(backend, "plan_usage", None))
-
-
-def find_planner(embedder: Any) -> PlanningEmbedder | None:
-    """The planning embedder in a composed chain (walking ``base``), or None."""
-    seen = 0
-    while embedder is not None and seen < 32:
-        if isinstance(embedder, PlanningEmbedder):
-            return embedder
-        embedder = getattr(embedder, "__dict__", {}).get("base")
-        seen += 1
-    return None
+def find_planner(embedder: Embedder) -> PlanningEmbedder | None:
+    """The planning embedder in a composed chain, or None."""
+    return unwrap(embedder, PlanningEmbedder)

@@ -11,6 +11,7 @@ from hosted_fake import PLANNED, SENT, FakeHosted, units
 from PIL import Image
 
 from audit.cache import CachedEmbedder
+from audit.embedders import chain, unwrap
 from audit.embedders.base import BaseEmbedder, Embedder
 from audit.items import BadItemsError, Item, text_item
 from audit.usage import LOCAL_NOTE, PlanningEmbedder, embedder_plan, find_planner
@@ -39,12 +40,13 @@ class LocalLike(BaseEmbedder):
         raise AssertionError("a dry run called the backend")
 
 
-def test_is_an_embedder_and_hides_the_backend_from_chain_walkers() -> None:
+def test_is_an_embedder_and_hides_the_backend_from_chain_walkers(tmp_path) -> None:
     planner = PlanningEmbedder(FakeHosted("m"))
     assert isinstance(planner, Embedder)
-    # Suites reach the bare backend through __dict__["base"] (e.g. to time it); that must
-    # stop at the planner, or a dry run would send real requests.
-    assert "base" not in planner.__dict__
+    # Suites reach "the backend" with unwrap() (e.g. to time it); the chain must stop at
+    # the planner, or a dry run would send real requests.
+    assert chain(planner) == [planner] and unwrap(planner) is planner
+    assert unwrap(CachedEmbedder(planner, tmp_path / "c.sqlite")) is planner
     assert (planner.name, planner.dim, planner.matryoshka_dims) == ("fake-m", 8, (8, 4))
     assert planner.fingerprint == FakeHosted("m").fingerprint
     assert planner.served_dims == (8, 4)

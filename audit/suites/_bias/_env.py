@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders.base import Embedder
+from audit.embedders import Embedder, unwrap
 from audit.items import Item
 from audit.suites._bias._options import BiasOptions
 
@@ -116,8 +116,9 @@ class ProbeEnv:
     def _embed(self, variant: str, items: list[Item], purpose: str) -> np.ndarray:
         emb = self.variants[variant]
         raw = self.variants["raw"]
-        base = getattr(emb, "__dict__", {}).get("base")
-        if variant != "raw" and base is raw and hasattr(emb, "project"):
+        from audit.projection import ProjectedEmbedder
+
+        if variant != "raw" and isinstance(emb, ProjectedEmbedder) and emb.base is raw:
             # A projection of the raw embedder: reuse the raw vectors (no second embedding).
             return np.asarray(emb.project(self.vectors("raw", items, purpose), items))
         return np.asarray(emb.embed(items, purpose=purpose))
@@ -172,6 +173,9 @@ def builtin_projection(raw: Embedder, seed: int) -> tuple[Embedder, dict[str, An
 
 def projection_info(emb: Embedder) -> dict[str, Any] | None:
     """The report's description of a configured projection, if the embedder gives one."""
-    if hasattr(emb, "wrapper_info"):
-        return dict(emb.wrapper_info().get("projection") or {})
+    from audit.projection import ProjectedEmbedder
+
+    proj = unwrap(emb, ProjectedEmbedder)
+    if proj is not None:
+        return dict(proj.wrapper_info().get("projection") or {})
     return {"kind": type(emb).__name__}

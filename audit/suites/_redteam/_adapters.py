@@ -24,7 +24,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from audit.datasets import Dataset
-from audit.embedders.base import Embedder
+from audit.embedders import (
+    Embedder,
+    SupportsDifferentiable,
+    SupportsItemLimits,
+    chain,
+    unwrap,
+)
 from audit.items import Item, ItemError, ItemLimits, check_item, load_image, text_item
 
 log = logging.getLogger(__name__)
@@ -168,7 +174,8 @@ def text_refusal(embedder: Embedder) -> Callable[[str], str | None]:
     first lets ``evaluate_text_attack`` count such a query as destroyed (it retrieves
     nothing) instead of crashing the suite.
     """
-    limits = getattr(embedder, "limits", None)
+    backend = unwrap(embedder)  # the layer that checks items before sending them
+    limits = backend.limits if isinstance(backend, SupportsItemLimits) else None
     limits = limits if isinstance(limits, ItemLimits) else None
 
     def refuse(text: str) -> str | None:
@@ -268,14 +275,6 @@ def _affine_of(debiaser: Any, dim: int) -> tuple[np.ndarray, np.ndarray] | None:
     return (w, b) if ok else None
 
 
-def _chain(embedder: Any) -> list[Any]:
-    out = []
-    while embedder is not None and len(out) < 16:
-        out.append(embedder)
-        embedder = embedder.__dict__.get("base")
-    return out
-
-
 @dataclass(frozen=True)
 class WhiteBox:
     """A differentiable image path checked against ``embed``, or why there is none.
@@ -307,19 +306,20 @@ def white_box(
     :class:`ImageEmbedFn` uses) to within ``min_cosine``; otherwise gradients would attack
     a different model than the one deployed, and the white-box attacks are skipped.
     """
-    getter = getattr(embedder, "differentiable", None)
-    if getter is None:
+    from audit.projection import ProjectedEmbedder
+
+    layer = unwrap(embedder, SupportsDifferentiable)  # the backend (wrappers have no path)
+    if layer is None:
         return WhiteBox(None, f"{embedder.name} exposes no differentiable() path (black-box)")
     try:
-        module = getter("image").module
+        module = layer.differentiable("image").module
     except (NotImplementedError, AttributeError, ImportError, OSError) as exc:
         return WhiteBox(None, f"no differentiable image path ({exc})")
     projected = False
-    for layer in _chain(embedder):
-        debiaser = layer.__dict__.get("debiaser")
-        if debiaser is None:
+    for proj in chain(embedder):
+        if not isinstance(proj, ProjectedEmbedder):
             continue
-        affine = _affine_of(debiaser, int(layer.base.dim))
+        affine = _affine_of(proj.debiaser, int(proj.base.dim))
         if affine is None:
             return WhiteBox(None, "the debiasing projection is not affine; no gradient path")
         module, projected = _Projected(module, *affine), True

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from audit.embedders.base import Embedder
+from audit.embedders import Embedder, unwrap
 from audit.items import Item
 
 log = logging.getLogger(__name__)
@@ -72,16 +72,14 @@ def uncached(embedder: Embedder) -> tuple[Embedder, str]:
     """
     from audit.cache import CachedEmbedder
 
-    current: Any = embedder
-    while current is not None:
-        if isinstance(current, CachedEmbedder):
-            if current is embedder:
-                return current.base, "embedder under the cache (cache bypassed)"
-            return current.base, (
-                "embedder under the cache (cache bypassed; wrappers above the cache not timed)"
-            )
-        current = getattr(current, "__dict__", {}).get("base")
-    return embedder, "embedder as composed (no embedding cache in the chain)"
+    cache = unwrap(embedder, CachedEmbedder)
+    if cache is None:
+        return embedder, "embedder as composed (no embedding cache in the chain)"
+    if cache is embedder:
+        return cache.base, "embedder under the cache (cache bypassed)"
+    return cache.base, (
+        "embedder under the cache (cache bypassed; wrappers above the cache not timed)"
+    )
 
 
 def measure_latency(
@@ -163,14 +161,17 @@ class CallTimer:
         return vecs
 
     def _counters(self) -> tuple[int, int]:
-        # CachedEmbedder counts; wrappers above it delegate attribute reads to it.
-        hits = getattr(self.embedder, "hits", 0)
-        misses = getattr(self.embedder, "misses", 0)
-        return (hits, misses) if isinstance(hits, int) and isinstance(misses, int) else (0, 0)
+        # The embedding cache in the chain counts hits and misses.
+        from audit.cache import CachedEmbedder
+
+        cache = unwrap(self.embedder, CachedEmbedder)
+        return (cache.hits, cache.misses) if cache is not None else (0, 0)
 
     def describe(self) -> dict[str, Any]:
         """The "observed" block of the report's details."""
-        has_cache = hasattr(self.embedder, "hits")
+        from audit.cache import CachedEmbedder
+
+        has_cache = unwrap(self.embedder, CachedEmbedder) is not None
         return {
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
             "items": dict(self.items),
