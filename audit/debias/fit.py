@@ -242,7 +242,7 @@ def fit_debias(
         The fitted estimator (save it with ``.save(path)``) and the fit report
         (``report.streaming`` is None).
     """
-    return _fit_items(
+    debiaser, report = fit_debias_streaming(
         embedder,
         items,
         attribute=attribute,
@@ -252,9 +252,11 @@ def fit_debias(
         probe_fraction=probe_fraction,
         seed=seed,
         dataset_name=dataset_name,
-        chunk_size=None,
+        chunk_size=max(len(items), 1),
         max_probe=None,
     )
+    report.streaming = None  # one chunk of every item: not a streamed fit
+    return debiaser, report
 
 
 def fit_debias_streaming(
@@ -284,55 +286,21 @@ def fit_debias_streaming(
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
-    return _fit_items(
-        embedder,
-        items,
-        attribute=attribute,
-        method=method,
-        n_components=n_components,
-        sizes=sizes,
-        probe_fraction=probe_fraction,
-        seed=seed,
-        dataset_name=dataset_name,
-        chunk_size=chunk_size,
-        max_probe=max_probe,
-    )
-
-
-def _fit_items(
-    embedder: Embedder,
-    items: list[Item],
-    *,
-    attribute: str,
-    chunk_size: int | None,
-    max_probe: int | None,
-    method: str,
-    n_components: int | None,
-    sizes: list[int] | None,
-    probe_fraction: float,
-    seed: int,
-    dataset_name: str,
-) -> tuple[Any, FitReport]:
-    """Embed ``items`` ``chunk_size`` at a time (None: all at once) into the driver."""
     labels = _labels(items, attribute)
     role, order = _split(labels, attribute, probe_fraction, seed, max_probe)
-    step = chunk_size or len(items)
 
     def chunks() -> Iterator[Chunk]:
-        for i0 in range(0, len(items), step):
-            part = slice(i0, i0 + step)
+        for i0 in range(0, len(items), chunk_size):
+            part = slice(i0, i0 + chunk_size)
             X = embedder.embed(items[part], purpose="index").astype(np.float64)
             yield X, labels[part], role[part], order[part]
 
-    streaming = None
-    if chunk_size is not None:
-        streaming = {"chunk_size": chunk_size, "max_probe": max_probe, "rows": len(items)}
     header = {
         "dataset": dataset_name,
         "attribute": attribute,
         "embedder": embedder.fingerprint,
         "groups": _groups(labels),
-        "streaming": streaming,
+        "streaming": {"chunk_size": chunk_size, "max_probe": max_probe, "rows": len(items)},
     }
     return fit_chunked(
         chunks(), method=method, n_components=n_components, sizes=sizes, seed=seed, header=header
