@@ -48,6 +48,8 @@ class MetricInfo:
         The range of possible values; None where unbounded on that side.
     at_k : {"no", "optional", "required"}
         Whether the name carries a cut-off ``@k`` (``recall@10``).
+    suffix : str
+        What follows the cut-off in the name (``_attacked`` in ``recall@10_attacked``).
     """
 
     name: str
@@ -57,6 +59,14 @@ class MetricInfo:
     low: float | None
     high: float | None
     at_k: AtK = "no"
+    suffix: str = ""
+
+    @property
+    def template(self) -> str:
+        """How the name is written: ``ndcg@k``, ``mrr[@k]``, ``recall@k_attacked``."""
+        stem = self.name.removesuffix(self.suffix)
+        cut = {"no": "", "optional": "[@k]", "required": "@k"}[self.at_k]
+        return f"{stem}{cut}{self.suffix}"
 
     @property
     def range(self) -> tuple[float | None, float | None]:
@@ -76,15 +86,17 @@ def _add(
     low: float | None = 0.0,
     high: float | None = 1.0,
     at_k: AtK = "no",
+    suffix: str = "",
 ) -> None:
-    METRICS.add(MetricInfo(name, description, direction, unit, low, high, at_k))
+    METRICS.add(MetricInfo(name, description, direction, unit, low, high, at_k, suffix))
 
 
 def metric_info(metric: str) -> MetricInfo | None:
     """The entry for a report's metric name, or None when none is registered.
 
     ``recall@10`` and ``recall`` both find ``recall`` (its cut-off is optional);
-    ``ndcg`` alone finds nothing (``ndcg`` needs one); ``effect_size@5`` finds nothing.
+    ``ndcg`` alone finds nothing (``ndcg`` needs one); ``effect_size@5`` finds nothing;
+    ``recall@10_attacked`` finds ``recall_attacked``, ``recall_attacked@10`` nothing.
     """
     cutoffs = _CUTOFF.findall(metric)
     key = _CUTOFF.sub("", metric)
@@ -93,7 +105,8 @@ def metric_info(metric: str) -> MetricInfo | None:
     info = METRICS.get(key)
     if (cutoffs and info.at_k == "no") or (not cutoffs and info.at_k == "required"):
         return None
-    return info
+    written = f"{info.name.removesuffix(info.suffix)}{''.join(cutoffs)}{info.suffix}"
+    return info if written == metric else None  # the cut-off stands before the suffix
 
 
 def metric_direction(metric: str) -> Direction | None:
@@ -116,12 +129,14 @@ for _family in ("recall", "hit", "ndcg", "mrr"):
         f"largest minus smallest group {_family}@k (fairlearn MetricFrame)",
         None,
         at_k="required",
+        suffix="_difference",
     )
     _add(
         f"{_family}_ratio",
         f"smallest over largest group {_family}@k (fairlearn MetricFrame)",
         None,
         at_k="required",
+        suffix="_ratio",
     )
 _add("latency_ms_per_item", "embedding wall time per item", None, "ms", 0.0, None)
 _add("throughput_items_per_s", "items embedded per second", None, "items/s", 0.0, None)
@@ -174,12 +189,15 @@ _add("overhead_ratio", "filter time over embedding time", None, "ratio", 0.0, No
 # Red-team suite.
 _add("attack_success_rate", "attacked queries or items that reach the attacker's goal", "lower")
 _add("asr", "attack success rate counted in the top k", None, at_k="required")
-_add("recall_attacked", "recall@k of the attacked queries", None, at_k="required")
+_add(
+    "recall_attacked", "recall@k of the attacked queries", None, at_k="required", suffix="_attacked"
+)
 _add(
     "recall_poisoned",
     "recall@k of the clean passages with poison in the corpus",
     None,
     at_k="required",
+    suffix="_poisoned",
 )
 _add(
     "cosine_drift",

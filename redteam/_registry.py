@@ -116,12 +116,13 @@ class Registry(Generic[T]):
         return [(n, self._entries[n]) for n in self.names()]
 
     def describe(self, name: str) -> str:
-        """One line about ``name``: the entry's ``description``, else its docstring's first line."""
+        """About ``name``: the entry's ``description``, else its docstring's first paragraph
+        (on one line)."""
         entry = self.get(name)
         text = getattr(entry, "description", None)
         if not isinstance(text, str) or not text:
-            text = (getattr(entry, "__doc__", None) or "").strip()
-        return text.splitlines()[0] if text else ""
+            text = (getattr(entry, "__doc__", None) or "").strip().split("\n\n")[0]
+        return " ".join(text.split())
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries

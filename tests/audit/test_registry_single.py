@@ -74,8 +74,9 @@ def test_describe_reads_description_then_docstring() -> None:
     from redteam.text import text_attacks
 
     assert defenses.describe("csls") == defenses.get("csls").description
-    doc = text_attacks.get("homoglyph").__doc__
-    assert text_attacks.describe("homoglyph") == doc.strip().splitlines()[0]
+    first_paragraph = text_attacks.get("homoglyph").__doc__.strip().split("\n\n")[0]
+    described = text_attacks.describe("homoglyph")
+    assert described == " ".join(first_paragraph.split()) and "\n" not in described
 
 
 def test_redteam_entries_carry_typed_metadata() -> None:
