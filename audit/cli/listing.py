@@ -55,7 +55,7 @@ def _embedder_capabilities(name: str) -> list[str]:
     if name == "local":
         return ["modalities: text, image, document, video, audio; dims: 384 (no MRL)"]
     if name == "bedrock":
-        from audit.embedders.bedrock._models import MODELS
+        from audit.embedders.bedrock._families import MODELS
 
         return [
             f"{model_id}: {', '.join(sorted(spec.modalities))}; dims: "

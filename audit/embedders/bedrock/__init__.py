@@ -1,8 +1,9 @@
 """Amazon Bedrock embedders (``bedrock:<model-id>[?options]``).
 
-One module per model family (``_nova``, ``_titan``, ``_cohere``, ``_marengo``) over the
-shared hosted-backend base :mod:`audit.embedders.hosted`. The public names are loaded on
-first use, so ``audit list`` can read the model table without building an embedder.
+One module per model family (``_nova``, ``_titan_text``, ``_titan_mm``, ``_cohere``,
+``_marengo``), registered in ``_families``, over the shared hosted-backend base
+:mod:`audit.embedders.hosted`. The public names are loaded on first use, so ``audit list``
+can read the model table without building an embedder.
 """
 
 from __future__ import annotations
@@ -10,15 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = [
-    "AsyncSettings",
-    "BedrockCallError",
-    "BedrockEmbedder",
-    "BudgetExceededError",
-    "RetryPolicy",
-    "from_spec",
-]
-
+#: Public name -> the module that defines it.
 _HOME = {
     "AsyncSettings": "audit.embedders.bedrock._async",
     "BedrockCallError": "audit.embedders.bedrock._transport",
@@ -27,6 +20,7 @@ _HOME = {
     "RetryPolicy": "audit.embedders.hosted",
     "from_spec": "audit.embedders.bedrock._embedder",
 }
+__all__ = sorted(_HOME)
 
 
 def __getattr__(name: str) -> Any:

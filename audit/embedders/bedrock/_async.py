@@ -1,6 +1,7 @@
 """Asynchronous jobs: StartAsyncInvoke, bounded polling; Nova's segmented output from S3.
 
-A long audio/video/text item becomes one ``SEGMENTED_EMBEDDING`` job. The service splits
+A long audio/video/text item becomes one ``SEGMENTED_EMBEDDING`` job (body:
+:func:`audit.embedders.bedrock._nova.segmented_body`). The service splits
 it (``segmentationConfig.durationSeconds`` for media, ``maxLengthChars`` for text),
 embeds each segment and writes JSONL lines (``embedding``, ``segmentMetadata``,
 ``status``, ``failureReason``) under ``<s3_output>/<job-id>/``. The item's vector is the
@@ -23,15 +24,15 @@ from typing import Any
 import numpy as np
 
 from audit.embedders.base import EmbeddingError
-from audit.embedders.bedrock._models import NOVA_SCHEMA_VERSION, BodyOptions, Parsed, Part
-from audit.embedders.bedrock._models import nova_media_params as media_params
+from audit.embedders.bedrock._models import Parsed
 from audit.embedders.bedrock._transport import Transport
 from audit.items import ItemError
 
 log = logging.getLogger(__name__)
 
 ASYNC_MODES = ("auto", "always", "never")
-_NOVA_WHY = "segmented path (audio/video over 30 s, or long text)"
+#: Why Nova items need a job (the default reason of :meth:`AsyncSettings.require_output`).
+SEGMENTED_WHY = "segmented path (audio/video over 30 s, or long text)"
 _S3_URI = re.compile(r"^s3://([a-z0-9][.\-a-z0-9]{1,61}[a-z0-9])/(.+)$")
 _S3_PREFIX = re.compile(r"^s3://([a-z0-9][.\-a-z0-9]{1,61}[a-z0-9])(/.*)?$")
 
@@ -96,7 +97,7 @@ class AsyncSettings:
         if not (self.timeout > 0 and self.poll_interval > 0 and self.max_poll_interval > 0):
             raise ValueError("async_timeout and poll intervals must be > 0")
 
-    def require_output(self, item_ids: list[str], why: str = _NOVA_WHY) -> str:
+    def require_output(self, item_ids: list[str], why: str = SEGMENTED_WHY) -> str:
         """The output URI, or a ValueError naming the items that need one and why."""
         if self.s3_output is None:
             raise ValueError(
@@ -105,22 +106,6 @@ class AsyncSettings:
                 "(or async_mode=never to refuse them)"
             )
         return self.s3_output
-
-
-def segmented_body(part: Part, opts: BodyOptions, settings: AsyncSettings) -> dict[str, Any]:
-    """The ``modelInput`` of one ``StartAsyncInvoke`` call."""
-    entry = media_params(part, opts)
-    kind = next(iter(entry))
-    if kind == "text":
-        entry[kind]["segmentationConfig"] = {"maxLengthChars": settings.segment_chars}
-    else:
-        entry[kind]["segmentationConfig"] = {"durationSeconds": settings.segment_seconds}
-    params = {"embeddingPurpose": opts.embedding_purpose, "embeddingDimension": opts.dim}
-    return {
-        "schemaVersion": NOVA_SCHEMA_VERSION,
-        "taskType": "SEGMENTED_EMBEDDING",
-        "segmentedEmbeddingParams": params | entry,
-    }
 
 
 def run_segmented(

@@ -40,8 +40,22 @@ from typing import Any
 import numpy as np
 
 from audit.embedders.base import EmbeddingError
-from audit.embedders.bedrock._models import BodyOptions, ModelSpec, Part, check_vector
+from audit.embedders.bedrock._family import (
+    BedrockFamily,
+    Jobs,
+    Planned,
+    Settings,
+    case_purposes,
+    refuse_clip_options,
+)
+from audit.embedders.bedrock._models import BodyOptions, ModelSpec, Parsed, Part, check_vector
+from audit.embedders.bedrock._text import Finding
 from audit.items import ItemError
+
+# AWS user guide "Cohere Embed v4" (model-parameters-embed-v4): code samples use this id.
+COHERE_V4 = "cohere.embed-v4:0"
+# Cohere v4: "png, jpeg, webp, or gif ... up to 5 MB" (model-parameters-embed-v4).
+COHERE_IMAGE_FORMATS = ("png", "jpeg", "webp", "gif")
 
 COHERE_INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")
 # Our truncation option names the end that is cut; Cohere's LEFT/RIGHT are accepted too.
@@ -178,3 +192,80 @@ def _names(item_ids: Sequence[str], limit: int = 5) -> str:
     unique = list(dict.fromkeys(item_ids))
     more = f" and {len(unique) - limit} more" if len(unique) > limit else ""
     return ", ".join(repr(i) for i in unique[:limit]) + more
+
+
+class Cohere(BedrockFamily):
+    """Cohere Embed v4: up to 96 texts, images or pages per request; input types."""
+
+    name = "cohere"
+    # output_dimension 256 | 512 | 1024 | 1536, default 1536 (model-parameters-embed-v4)
+    models = (
+        ModelSpec(
+            COHERE_V4,
+            "cohere",
+            (1536, 1024, 512, 256),
+            frozenset({"text", "image", "document"}),
+            COHERE_IMAGE_FORMATS,
+        ),
+    )
+    truncation = COHERE_TRUNCATE
+    batch_size = MAX_ITEMS_PER_CALL  # one full request per chunk
+    max_image_bytes = MAX_IMAGE_BYTES
+
+    def purposes(
+        self, spec: ModelSpec, index: str | None, query: str | None
+    ) -> tuple[str | None, str | None]:
+        defaults = ("search_document", "search_query")
+        allowed = (COHERE_INPUT_TYPES, COHERE_INPUT_TYPES)
+        return case_purposes(index, query, defaults, allowed, str.lower)
+
+    def options(
+        self, max_tokens: int | None, video_embedding: str | None, clip_seconds: float | None
+    ) -> tuple[int | None, str | None, float | None]:
+        if max_tokens is not None and not 1 <= max_tokens <= MAX_TOKENS:
+            raise ValueError(f"max_tokens must be in [1, {MAX_TOKENS}], got {max_tokens}")
+        refuse_clip_options(video_embedding, clip_seconds)
+        return max_tokens, None, None
+
+    def params(self, emb: Settings) -> dict[str, Any]:
+        return {
+            "index_input_type": emb.index_purpose,
+            "query_input_type": emb.query_purpose,
+            "truncate": emb.wire_truncation,
+            "max_tokens": emb.max_tokens,
+            "embedding_types": ["float"],
+        }
+
+    def body(self, part: Part, opts: BodyOptions) -> dict[str, Any]:
+        return cohere_body([part], opts)
+
+    def plan(
+        self, jobs: Jobs, segmented: set[int], opts: BodyOptions, emb: Settings, ids: list[str]
+    ) -> list[Planned]:
+        groups = batch_jobs([p for _, p in jobs], ids)
+        return [
+            (g, cohere_body([jobs[n][1] for n in g], opts), emb.model_id, "sync") for g in groups
+        ]
+
+    def parse(self, emb: Settings, req: Any, payload: Any) -> list[Parsed]:
+        vectors = parse_cohere(emb.spec, payload, item_ids=list(req.ids), dim=emb.dim)
+        return [Parsed(v) for v in vectors]
+
+    def limit(self, max_tokens: int | None) -> str | None:
+        return f"{max_tokens or MAX_TOKENS:,} tokens"
+
+    def text_finding(
+        self, item_id: str, text: str, mode: str, max_tokens: int | None
+    ) -> Finding | None:
+        limit = max_tokens or MAX_TOKENS
+        estimate, upper = token_bounds(text)
+        if upper <= limit:
+            return None
+        level = "likely" if estimate > limit else "possible"
+        return Finding(
+            item_id,
+            level,
+            f"text {level} over the {limit:,}-token limit (tokenizer not "
+            f"available offline: at most {upper:,} tokens by UTF-8 bytes, about "
+            f"{estimate:,} at 4 characters per token); truncate={mode}",
+        )

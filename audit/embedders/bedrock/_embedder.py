@@ -26,28 +26,18 @@ from typing import Any
 import numpy as np
 
 from audit.embedders._usage import Usage
-from audit.embedders.bedrock import _cohere as cohere
 from audit.embedders.bedrock._async import AsyncSettings
+from audit.embedders.bedrock._families import family_of, resolve_model
+from audit.embedders.bedrock._family import BedrockFamily, choice
 from audit.embedders.bedrock._media import INLINE_LIMIT_BYTES, MediaSettings
-from audit.embedders.bedrock._models import (
-    NOVA_DETAIL_LEVELS,
-    NOVA_MME,
-    NOVA_TEXT_CHAR_LIMIT,
-    NOVA_VIDEO_MODES,
-    BodyOptions,
-    ModelSpec,
-    Parsed,
-    is_inference_profile,
-    resolve_model,
-)
-from audit.embedders.bedrock._options import choice, family_options, purposes, wire_truncation
+from audit.embedders.bedrock._models import BodyOptions, ModelSpec, Parsed, is_inference_profile
+from audit.embedders.bedrock._nova import NOVA_DETAIL_LEVELS, NOVA_MME, NOVA_VIDEO_MODES
 from audit.embedders.bedrock._prepare import prepare
 from audit.embedders.bedrock._requests import Request, build_requests, send_request
 from audit.embedders.bedrock._s3 import check_s3_batch, is_s3_item
-from audit.embedders.bedrock._text import TruncationLog, check_texts, limit_of
+from audit.embedders.bedrock._text import TruncationLog, check_texts
 from audit.embedders.bedrock._transport import BedrockCallError, Transport
 from audit.embedders.hosted import (
-    BudgetExceededError,
     CallFailure,
     HostedEmbedder,
     RetryPolicy,
@@ -55,14 +45,7 @@ from audit.embedders.hosted import (
 )
 from audit.items import Item
 
-__all__ = [
-    "AsyncSettings",
-    "BedrockCallError",
-    "BedrockEmbedder",
-    "BudgetExceededError",
-    "RetryPolicy",
-    "from_spec",
-]
+__all__ = ["BedrockEmbedder", "from_spec"]
 
 log = logging.getLogger(__name__)
 
@@ -174,17 +157,20 @@ class BedrockEmbedder(HostedEmbedder):
     ) -> None:
         super().__init__()
         self.spec: ModelSpec = resolve_model(model_id)
+        self.family: BedrockFamily = family_of(self.spec)
         self.model_id = model_id
         self.name = f"bedrock:{model_id}"
         self.modalities = self.spec.modalities
-        family = self.spec.family
-        self.index_purpose, self.query_purpose = purposes(self.spec, index_purpose, query_purpose)
+        family = self.family
+        self.index_purpose, self.query_purpose = family.purposes(
+            self.spec, index_purpose, query_purpose
+        )
         self.truncation = truncation.upper()
-        self.wire_truncation = wire_truncation(family, self.truncation)
+        self.wire_truncation = family.wire_truncation(self.truncation)
         choice("image_detail", image_detail, NOVA_DETAIL_LEVELS)
         choice("video_mode", video_mode, NOVA_VIDEO_MODES)
-        self.max_tokens, self.video_embedding, self.clip_seconds = family_options(
-            family, max_tokens, video_embedding, clip_seconds
+        self.max_tokens, self.video_embedding, self.clip_seconds = family.options(
+            max_tokens, video_embedding, clip_seconds
         )
         if not 1 <= doc_max_pages <= 1000:
             raise ValueError(f"doc_max_pages must be in [1, 1000], got {doc_max_pages}")
@@ -192,13 +178,12 @@ class BedrockEmbedder(HostedEmbedder):
             raise ValueError(f"doc_dpi must be in [36, 600], got {doc_dpi}")
         self.image_detail = image_detail
         self.video_mode = video_mode
-        # Marengo: InvokeModel takes inference profiles, StartAsyncInvoke base models.
-        self.sync_invoke = family != "marengo" or is_inference_profile(model_id, self.spec)
+        self.sync_invoke = family.sync_invoke(model_id, self.spec)
+        # Jobs name the base model (Marengo's StartAsyncInvoke takes no inference profile).
         self.async_model_id = (
             self.spec.model_id if is_inference_profile(model_id, self.spec) else model_id
         )
-        if family == "cohere":
-            self.batch_size = cohere.MAX_ITEMS_PER_CALL  # one full request per chunk
+        self.batch_size = family.batch_size or self.batch_size
         self.segments = AsyncSettings(
             async_mode,
             s3_output,
@@ -238,37 +223,7 @@ class BedrockEmbedder(HostedEmbedder):
         self.matryoshka_dims = tuple(d for d in self.spec.dims if d <= self.dim)
         # Everything that changes the vectors; the fingerprint (cache key) hashes it.
         params: dict[str, Any] = {"model_id": self.model_id, "dimension": self.dim}
-        family = self.spec.family
-        if family == "nova":
-            params |= {
-                "index_purpose": self.index_purpose,
-                "query_purpose": self.query_purpose,
-                "truncation": self.truncation,
-                "image_detail": self.image_detail,
-                "video_mode": self.video_mode,
-                # segmented (async) items: segment size and the pooling rule
-                "async_mode": self.segments.mode,
-                "segment_seconds": self.segments.segment_seconds,
-                "segment_chars": self.segments.segment_chars,
-                "segment_pool": "mean",
-            }
-        elif family == "titan-text":
-            params["normalize"] = True
-        elif family == "cohere":
-            params |= {
-                "index_input_type": self.index_purpose,
-                "query_input_type": self.query_purpose,
-                "truncate": self.wire_truncation,
-                "max_tokens": self.max_tokens,
-                "embedding_types": ["float"],
-            }
-        elif family == "marengo":
-            params |= {
-                "text_truncate": self.wire_truncation,
-                "video_embedding": self.video_embedding,
-                "clip_seconds": self.clip_seconds,
-                "clip_pool": "mean",
-            }
+        params |= self.family.params(self)
         if "document" in self.modalities:
             params |= {
                 "doc_max_pages": self.media.doc_max_pages,
@@ -299,15 +254,15 @@ class BedrockEmbedder(HostedEmbedder):
         out["client"] = self._shared.transport.describe()  # type: ignore[attr-defined]
         out["usage"] = self.usage
         out["truncation"] = self._shared.extra["truncation"].as_dict(
-            limit_of(self.spec.family, self.max_tokens), self.wire_truncation
+            self.family.limit(self.max_tokens), self.wire_truncation
         )
         return out
 
     # -- hooks of the hosted base -------------------------------------------------------
     def _check(self, items: list[Item], purpose: str, dim: int | None) -> None:
         if any(is_s3_item(it) for it in items):
-            family, detail = self.spec.family, self.image_detail
-            check_s3_batch(self, items, purpose, dim, family=family, image_detail=detail)
+            detail = self.image_detail
+            check_s3_batch(self, items, purpose, dim, family=self.family, image_detail=detail)
         else:
             super()._check(items, purpose, dim)
 
@@ -325,7 +280,7 @@ class BedrockEmbedder(HostedEmbedder):
 
     def _send(self, request: Request) -> list[Parsed]:
         transport: Transport = self._shared.transport  # type: ignore[assignment]
-        return send_request(self, transport, request, self.video_embedding or "visual-text")
+        return send_request(self, transport, request)
 
     def _parse(
         self, request: Request, answer: list[Parsed], items: list[Item]
@@ -364,7 +319,7 @@ class BedrockEmbedder(HostedEmbedder):
     def _record_texts(self, items: list[Item]) -> None:
         """Note and count text over (or maybe over) the model's limit; log one warning."""
         findings = check_texts(
-            self.spec.family, items, mode=self.wire_truncation, max_tokens=self.max_tokens
+            self.family, items, mode=self.wire_truncation, max_tokens=self.max_tokens
         )
         for finding in findings:
             self._note(finding.item_id, finding.note)
@@ -376,7 +331,7 @@ class BedrockEmbedder(HostedEmbedder):
                 "(truncationMode=%s decides what the service does): %s",
                 self.model_id,
                 len(over),
-                NOVA_TEXT_CHAR_LIMIT,
+                self.family.text_char_limit,
                 self.truncation,
                 ids_text(over),
             )
@@ -389,7 +344,7 @@ class BedrockEmbedder(HostedEmbedder):
                 self.model_id,
                 len(likely),
                 len(possible),
-                limit_of(self.spec.family, self.max_tokens),
+                self.family.limit(self.max_tokens),
                 self.wire_truncation,
                 ids_text(likely + possible),
             )

@@ -50,20 +50,34 @@ import numpy as np
 
 from audit.embedders.base import EmbeddingError
 from audit.embedders.bedrock._async import AsyncSettings, split_prefix, start_and_wait
-from audit.embedders.bedrock._media import audio_format, media_seconds, video_format
+from audit.embedders.bedrock._family import (
+    BedrockFamily,
+    Jobs,
+    Settings,
+    choice,
+    refuse_max_tokens,
+)
+from audit.embedders.bedrock._media import audio_format, encode_inline, media_seconds, video_format
 from audit.embedders.bedrock._models import (
     BodyOptions,
     ModelSpec,
     Parsed,
     Part,
     check_vector,
+    is_inference_profile,
     mean_of_units,
 )
+from audit.embedders.bedrock._text import Finding
 from audit.embedders.bedrock._transport import Transport
 from audit.items import Item, ItemError
 
 log = logging.getLogger(__name__)
 
+# AWS user guide "TwelveLabs Marengo Embed 2.7" (model-parameters-marengo).
+MARENGO_27 = "twelvelabs.marengo-embed-2-7-v1:0"
+# The Bedrock page names no image formats; PNG and JPEG are sent as-is and anything else
+# is re-encoded to PNG, the conservative choice.
+MARENGO_IMAGE_FORMATS = ("png", "jpeg")
 MARENGO_TEXT_TOKENS = 77
 MARENGO_TRUNCATE = {"END": "end", "NONE": "none"}
 VIDEO_EMBEDDINGS = ("visual-text", "visual-image", "audio")
@@ -71,6 +85,11 @@ MAX_IMAGE_BYTES = 5_000_000
 MAX_MEDIA_SECONDS = 7200.0
 CLIP_SECONDS = (2.0, 10.0)
 ASYNC_WHY = "path (Marengo embeds audio and video only with StartAsyncInvoke)"
+_BATCH_WHY = (
+    "path (Marengo embeds audio/video only with StartAsyncInvoke, and text/image too "
+    "when the model id is not an inference profile such as "
+    "us.twelvelabs.marengo-embed-2-7-v1:0)"
+)
 _SPECIAL_TOKENS = 2
 # CLIP's pre-tokenizer, with \p{L} spelled as [^\W\d_] for the standard re module.
 _PIECES = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d|[^\W\d_]+|\d|[^\s\w]+|_+")
@@ -128,7 +147,7 @@ def parse_marengo(
     return mean_of_units(vectors)
 
 
-def run_async(
+def run_job(
     transport: Transport,
     spec: ModelSpec,
     model_input: dict[str, Any],
@@ -206,3 +225,126 @@ def media_info(item: Item, data: bytes) -> tuple[str, float | None]:
             item.id, f"{item.modality} is {seconds:.0f} s, over Marengo's documented 2 hours"
         )
     return fmt, seconds
+
+
+class Marengo(BedrockFamily):
+    """Marengo 2.7: text/image through an inference profile, audio/video as async jobs."""
+
+    name = "marengo"
+    # 1024-d: the AWS page of Marengo Embed 3.0 (model-parameters-marengo-3) says its
+    # "embedding dimension [was] reduced from 1024 to 512"; the 2.7 page states no size.
+    models = (
+        ModelSpec(
+            MARENGO_27,
+            "marengo",
+            (1024,),
+            frozenset({"text", "image", "video", "audio"}),
+            MARENGO_IMAGE_FORMATS,
+        ),
+    )
+    truncation = MARENGO_TRUNCATE
+    max_image_bytes = MAX_IMAGE_BYTES
+    async_jobs = True
+    async_why = _BATCH_WHY
+    s3_sources = True
+
+    def options(
+        self, max_tokens: int | None, video_embedding: str | None, clip_seconds: float | None
+    ) -> tuple[int | None, str | None, float | None]:
+        refuse_max_tokens(max_tokens)
+        video_embedding = (video_embedding or "visual-text").lower()
+        choice("video_embedding", video_embedding, VIDEO_EMBEDDINGS)
+        low, high = CLIP_SECONDS
+        if clip_seconds is not None and not low <= clip_seconds <= high:
+            raise ValueError(f"clip_seconds must be in [{low:g}, {high:g}], got {clip_seconds}")
+        return max_tokens, video_embedding, clip_seconds
+
+    def sync_invoke(self, model_id: str, spec: ModelSpec) -> bool:
+        # InvokeModel takes inference profiles, StartAsyncInvoke base models.
+        return is_inference_profile(model_id, spec)
+
+    def params(self, emb: Settings) -> dict[str, Any]:
+        return {
+            "text_truncate": emb.wire_truncation,
+            "video_embedding": emb.video_embedding,
+            "clip_seconds": emb.clip_seconds,
+            "clip_pool": "mean",
+        }
+
+    def goes_async(self, kind: str, mode: str, sync_invoke: bool) -> bool:
+        # audio/video only through StartAsyncInvoke; text/image synchronously only
+        # through an inference profile
+        return kind in ("audio", "video") or not (sync_invoke and mode != "always")
+
+    def s3_part(self, item: Item, uri: str, key: str, image_detail: str) -> Part:
+        # Marengo's mediaSource carries no format: the service reads the object.
+        return Part(item.modality, uri, source="s3")  # type: ignore[arg-type]
+
+    def media_job(
+        self, item: Item, emb: Settings, mode: str
+    ) -> tuple[Part | None, str | None, bool]:
+        if mode == "never":
+            return None, item.id, False
+        data = item.read_bytes()
+        fmt, seconds = media_info(item, data)
+        value = encode_inline(item, data, emb.media.max_inline_bytes)
+        kind = "audio" if item.modality == "audio" else "video"
+        return Part(kind, value, fmt, seconds=seconds), None, True
+
+    def refusal(self, modality: str, refused: list[str]) -> str:
+        return (
+            f"{len(refused)} {modality} item(s) refused: Marengo embeds audio and video only "
+            f"through StartAsyncInvoke, which async_mode=never turns off: {', '.join(refused)}"
+        )
+
+    def check_async(self, emb: Settings, items: list[Item], jobs: Jobs, mode: str) -> None:
+        if not (emb.sync_invoke and mode != "always") and mode == "never" and jobs:
+            raise ValueError(
+                f"{len(jobs)} item(s) ({', '.join(items[j[0]].id for j in jobs[:10])}) need "
+                "StartAsyncInvoke: Marengo's InvokeModel is offered for inference profiles "
+                f"only (e.g. us.{emb.spec.model_id}), and async_mode=never refuses async jobs"
+            )
+
+    def body(self, part: Part, opts: BodyOptions) -> dict[str, Any]:
+        return marengo_body(part, opts)
+
+    def async_request(
+        self, part: Part, opts: BodyOptions, emb: Settings
+    ) -> tuple[dict[str, Any], str, str]:
+        return marengo_body(part, opts), emb.async_model_id, "marengo-async"
+
+    def parse(self, emb: Settings, req: Any, payload: Any) -> list[Parsed]:
+        option = _option(emb, req)
+        vector = parse_marengo(emb.spec, payload, item_id=req.ids[0], dim=emb.dim, option=option)
+        return [Parsed(vector)]
+
+    def run_async(self, emb: Settings, transport: Any, req: Any) -> list[Parsed]:
+        option = _option(emb, req)
+        return [
+            run_job(
+                transport, emb.spec, req.body, req.ids[0], emb.segments, dim=emb.dim, option=option
+            )
+        ]
+
+    def limit(self, max_tokens: int | None) -> str | None:
+        return f"{MARENGO_TEXT_TOKENS} tokens"
+
+    def text_finding(
+        self, item_id: str, text: str, mode: str, max_tokens: int | None
+    ) -> Finding | None:
+        lower, upper = token_bounds(text)
+        if upper <= MARENGO_TEXT_TOKENS:
+            return None
+        level = "likely" if lower > MARENGO_TEXT_TOKENS else "possible"
+        return Finding(
+            item_id,
+            level,
+            f"text {level} over Marengo's documented 77-token limit (tokenizer "
+            f"not documented: between {lower} and {upper} tokens); "
+            f"textTruncate={mode}",
+        )
+
+
+def _option(emb: Settings, req: Any) -> str | None:
+    """The ``embeddingOption`` read from a video's answer (None for other parts)."""
+    return (emb.video_embedding or "visual-text") if req.parts[0].kind == "video" else None

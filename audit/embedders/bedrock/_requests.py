@@ -12,38 +12,23 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from audit.embedders.bedrock import _cohere as cohere
-from audit.embedders.bedrock import _marengo as marengo
-from audit.embedders.bedrock._async import AsyncSettings, run_segmented, segmented_body
-from audit.embedders.bedrock._media import MediaSettings
-from audit.embedders.bedrock._models import (
-    BodyOptions,
-    ModelSpec,
-    Parsed,
-    Part,
-    parse_response,
-    request_body,
-)
+from audit.embedders.bedrock._family import BedrockFamily, Jobs
+from audit.embedders.bedrock._family import Settings as FamilySettings
+from audit.embedders.bedrock._models import BodyOptions, Parsed, Part
 from audit.embedders.bedrock._transport import Transport
 from audit.items import BadItemsError, Item, ItemError
 
-Mode = Literal["sync", "nova-async", "marengo-async"]
-Jobs = list[tuple[int, Part]]
+#: How a request is sent: ``sync`` (``InvokeModel``), else the name of a family's
+#: asynchronous job (``nova-async``, ``marengo-async``).
+Mode = str
 
 
-class Settings(Protocol):
+class Settings(FamilySettings, Protocol):
     """What building and sending requests reads from a Bedrock embedder (public fields)."""
 
-    spec: ModelSpec
-    model_id: str
-    async_model_id: str
-    sync_invoke: bool
-    image_detail: str
-    segments: AsyncSettings
-    media: MediaSettings
-    dim: int
+    family: BedrockFamily
 
 
 @dataclass(frozen=True)
@@ -62,8 +47,8 @@ class Request:
         The ``InvokeModel`` body, or the ``modelInput`` of ``StartAsyncInvoke``.
     model_id : str
         The id sent (Marengo jobs use the base model id, its sync calls the profile).
-    mode : {"sync", "nova-async", "marengo-async"}
-        How it is sent.
+    mode : str
+        How it is sent: ``sync``, or a family's asynchronous job (``nova-async``, ...).
     label : str
         The item ids it carries, for errors and logs.
     """
@@ -94,18 +79,21 @@ class Request:
 def build_requests(
     emb: Settings, items: list[Item], jobs: Jobs, segmented: set[int], opts: BodyOptions
 ) -> list[Request]:
-    """The requests that embed ``jobs`` (see :func:`~._prepare.prepare`).
+    """The requests that embed ``jobs`` (see :func:`~._prepare.prepare`), as the family
+    plans them (:meth:`~._family.BedrockFamily.plan`).
 
     Raises
     ------
     BadItemsError
-        For a Cohere part too large for any request.
+        For a part too large for any request.
     """
-    spec = emb.spec
     ids = [items[i].id for i, _ in jobs]
-
-    def request(group: Sequence[int], body: dict[str, Any], model_id: str, mode: Mode) -> Request:
-        return Request(
+    try:
+        planned = emb.family.plan(jobs, segmented, opts, emb, ids)
+    except ItemError as exc:
+        raise BadItemsError([exc]) from None
+    return [
+        Request(
             tuple(jobs[n][0] for n in group),
             tuple(jobs[n][1] for n in group),
             tuple(ids[n] for n in group),
@@ -114,57 +102,16 @@ def build_requests(
             mode,
             _label([ids[n] for n in group]),
         )
-
-    if spec.family == "cohere":
-        try:
-            groups = cohere.batch_jobs([p for _, p in jobs], ids)
-        except ItemError as exc:
-            raise BadItemsError([exc]) from None
-        return [
-            request(g, cohere.cohere_body([jobs[n][1] for n in g], opts), emb.model_id, "sync")
-            for g in groups
-        ]
-    out: list[Request] = []
-    for n, (_, part) in enumerate(jobs):
-        if spec.family == "marengo":
-            body = marengo.marengo_body(part, opts)
-            if n in segmented:
-                out.append(request([n], body, emb.async_model_id, "marengo-async"))
-            else:
-                out.append(request([n], body, emb.model_id, "sync"))
-        elif n in segmented:
-            body = segmented_body(part, opts, emb.segments)
-            out.append(request([n], body, emb.model_id, "nova-async"))
-        else:
-            out.append(request([n], request_body(spec, part, opts), emb.model_id, "sync"))
-    return out
+        for group, body, model_id, mode in planned
+    ]
 
 
-def send_request(
-    emb: Settings, transport: Transport, req: Request, video_embedding: str
-) -> list[Parsed]:
-    """Send one request (retries included) and parse its answer: one Parsed per part.
-
-    ``video_embedding`` is the Marengo ``embeddingOption`` read from a video's answer.
-    """
-    spec = emb.spec
-    ids = list(req.ids)
-    option = video_embedding if req.parts[0].kind == "video" else None
-    if req.mode == "nova-async":
-        return [run_segmented(transport, req.model_id, req.body, ids[0], emb.segments, emb.dim)]
-    if req.mode == "marengo-async":
-        return [
-            marengo.run_async(
-                transport, spec, req.body, ids[0], emb.segments, dim=emb.dim, option=option
-            )
-        ]
+def send_request(emb: Settings, transport: Transport, req: Request) -> list[Parsed]:
+    """Send one request (retries included) and parse its answer: one Parsed per part."""
+    if req.async_job:
+        return emb.family.run_async(emb, transport, req)
     raw = transport.invoke(req.model_id, req.body, req.label)
-    if spec.family == "cohere":
-        return [Parsed(v) for v in cohere.parse_cohere(spec, raw, item_ids=ids, dim=emb.dim)]
-    if spec.family == "marengo":
-        vector = marengo.parse_marengo(spec, raw, item_id=ids[0], dim=emb.dim, option=option)
-        return [Parsed(vector)]
-    return [parse_response(spec, raw, item_id=ids[0], dim=emb.dim)]
+    return emb.family.parse(emb, req, raw)
 
 
 def units_of(parts: Sequence[Part]) -> dict[str, float]:

@@ -1,8 +1,9 @@
 """Items whose content is an ``s3://bucket/key`` string: sent as ``s3Location``, not bytes.
 
 Nova and Marengo take S3 sources. Only image, audio and video items can be S3 references
-(a text item's content is the text itself, even when it looks like a URI). Nova's format
-comes from the key's extension (Marengo's body has no format field), since the client
+(a text item's content is the text itself, even when it looks like a URI). Each family makes
+the part (:meth:`~._family.BedrockFamily.s3_part`: Nova reads the format from the key's
+extension, Marengo's body has no format field), since the client
 never downloads the object; the service checks the content. These items skip
 the local file checks of :func:`audit.items.validate_items` (there is no local file):
 :func:`check_s3_batch` is the embedder's check for a batch holding them.
@@ -14,19 +15,14 @@ from typing import TYPE_CHECKING
 
 from audit.embedders.base import check_request
 from audit.embedders.bedrock._async import split_s3
-from audit.embedders.bedrock._models import (
-    NOVA_AUDIO_FORMATS,
-    NOVA_IMAGE_FORMATS,
-    NOVA_VIDEO_FORMATS,
-    Part,
-)
+from audit.embedders.bedrock._models import Part
 from audit.items import BadItemsError, Item, ItemError, validate_items
 
 if TYPE_CHECKING:
     from audit.embedders.base import BaseEmbedder
+    from audit.embedders.bedrock._family import BedrockFamily
 
 S3_MODALITIES = ("image", "audio", "video")
-_SUFFIX = {"jpg": "jpeg", "mpg": "mpg"}
 
 
 def is_s3_item(item: Item) -> bool:
@@ -38,11 +34,11 @@ def is_s3_item(item: Item) -> bool:
     )
 
 
-def s3_part(item: Item, family: str, image_detail: str) -> Part:
+def s3_part(item: Item, family: BedrockFamily, image_detail: str) -> Part:
     """The request part of an S3 item; an :class:`ItemError` naming what is wrong."""
     uri = str(item.content)
     _, key = split_s3(uri, item.id)
-    if family not in ("nova", "marengo"):
+    if not family.s3_sources:
         raise ItemError(
             item.id, "only Nova and Marengo accept S3 sources; Titan and Cohere models need bytes"
         )
@@ -52,23 +48,7 @@ def s3_part(item: Item, family: str, image_detail: str) -> Part:
             f"{item.modality} items cannot come from S3 (documents are rendered to page "
             "images on the client): download the file and pass its path",
         )
-    if family == "marengo":
-        # Marengo's mediaSource carries no format: the service reads the object.
-        return Part(item.modality, uri, source="s3")  # type: ignore[arg-type]
-    suffix = key.rsplit(".", 1)[-1].lower() if "." in key else ""
-    fmt = _SUFFIX.get(suffix, suffix)
-    allowed = {
-        "image": NOVA_IMAGE_FORMATS,
-        "audio": NOVA_AUDIO_FORMATS,
-        "video": NOVA_VIDEO_FORMATS,
-    }[item.modality]
-    if fmt not in allowed:
-        raise ItemError(
-            item.id,
-            f"the S3 key's extension {suffix!r} is not a {item.modality} format Nova accepts "
-            f"({', '.join(allowed)}); the format is read from the key",
-        )
-    return Part(item.modality, uri, fmt, image_detail, source="s3")  # type: ignore[arg-type]
+    return family.s3_part(item, uri, key, image_detail)
 
 
 def check_s3_batch(
@@ -77,7 +57,7 @@ def check_s3_batch(
     purpose: str,
     dim: int | None,
     *,
-    family: str,
+    family: BedrockFamily,
     image_detail: str,
 ) -> None:
     """``embed``'s checks for a batch holding S3 items.

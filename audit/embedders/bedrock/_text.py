@@ -1,7 +1,8 @@
 """Text-length limits of the Bedrock models, checked on the client and reported.
 
 Nothing is cut on the client: the service truncates (or refuses, when truncation is off).
-What the client knows is recorded per item (``emb.notes``) and counted
+Each family judges its own texts (``BedrockFamily.text_finding``). What the client
+knows is recorded per item (``emb.notes``) and counted
 (``describe()["truncation"]``), so truncation is never silent:
 
 - ``over``: over a documented *character* limit (Nova: 8,192), so the service truncates
@@ -19,11 +20,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from audit.embedders.bedrock import _cohere as cohere
-from audit.embedders.bedrock import _marengo as marengo
-from audit.embedders.bedrock._models import NOVA_TEXT_CHAR_LIMIT
 from audit.items import Item
+
+if TYPE_CHECKING:
+    from audit.embedders.bedrock._family import BedrockFamily
 
 LEVELS = ("over", "reported", "likely", "possible")
 _SHOWN = 20
@@ -38,21 +40,10 @@ class Finding:
     note: str
 
 
-def limit_of(family: str, max_tokens: int | None) -> str | None:
-    """The documented text limit of a model family, in words (None: not checked)."""
-    if family == "nova":
-        return f"{NOVA_TEXT_CHAR_LIMIT:,} characters"
-    if family == "cohere":
-        return f"{max_tokens or cohere.MAX_TOKENS:,} tokens"
-    if family == "marengo":
-        return f"{marengo.MARENGO_TEXT_TOKENS} tokens"
-    return None
-
-
 def check_texts(
-    family: str, items: list[Item], *, mode: str, max_tokens: int | None = None
+    family: BedrockFamily, items: list[Item], *, mode: str, max_tokens: int | None = None
 ) -> list[Finding]:
-    """Findings for the text items of ``items`` over (or possibly over) the limit.
+    """Findings for the text items of ``items`` over (or possibly over) the family's limit.
 
     ``mode`` is the truncation setting as sent (for the notes).
     """
@@ -60,37 +51,9 @@ def check_texts(
     for item in items:
         if item.modality != "text" or not isinstance(item.content, str):
             continue
-        text = item.content
-        if family == "nova" and len(text) > NOVA_TEXT_CHAR_LIMIT:
-            note = f"text over the documented {NOVA_TEXT_CHAR_LIMIT:,} characters"
-            out.append(Finding(item.id, "over", note))
-        elif family == "cohere":
-            limit = max_tokens or cohere.MAX_TOKENS
-            estimate, upper = cohere.token_bounds(text)
-            if upper > limit:
-                level = "likely" if estimate > limit else "possible"
-                out.append(
-                    Finding(
-                        item.id,
-                        level,
-                        f"text {level} over the {limit:,}-token limit (tokenizer not "
-                        f"available offline: at most {upper:,} tokens by UTF-8 bytes, about "
-                        f"{estimate:,} at 4 characters per token); truncate={mode}",
-                    )
-                )
-        elif family == "marengo":
-            lower, upper = marengo.token_bounds(text)
-            if upper > marengo.MARENGO_TEXT_TOKENS:
-                level = "likely" if lower > marengo.MARENGO_TEXT_TOKENS else "possible"
-                out.append(
-                    Finding(
-                        item.id,
-                        level,
-                        f"text {level} over Marengo's documented 77-token limit (tokenizer "
-                        f"not documented: between {lower} and {upper} tokens); "
-                        f"textTruncate={mode}",
-                    )
-                )
+        finding = family.text_finding(item.id, item.content, mode, max_tokens)
+        if finding is not None:
+            out.append(finding)
     return out
 
 
