@@ -19,7 +19,7 @@ import numpy as np
 
 from audit.context import RunContext
 from audit.datasets import Dataset
-from audit.embedders.base import Embedder, truncate
+from audit.embedders import Embedder, served_dims_of, truncate
 from audit.items import Item
 from audit.report import Result
 from audit.suites._retrieval import (
@@ -300,7 +300,7 @@ class RetrievalSuite(Suite):
     ) -> dict[int, tuple[np.ndarray, str]]:
         """Vectors per size: native once, truncated, or requested where the embedder serves it."""
         native = timer.embed(label, items, purpose)
-        served = set(getattr(embedder, "served_dims", ()) or ())
+        served = set(served_dims_of(embedder))
         out: dict[int, tuple[np.ndarray, str]] = {}
         for dim in sizes:
             if dim == embedder.dim:
