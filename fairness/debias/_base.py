@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._groups import EncodedGroups, encode_sensitive_features, label_from_json, label_to_json
@@ -101,6 +101,49 @@ class StatsDebiaser(PersistableMixin, TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     # -------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> StatsDebiaser:
+        """Fit on ``X`` with one group label per row (several columns: several attributes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_attributes)
+            Group labels (any hashable values). Required.
+
+        Returns
+        -------
+        self
+        """
+        self._accumulate(X, sensitive_features, reset=True)
+        self.finalize()
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self, X: Any, y: Any = None, *, sensitive_features: Any, finalize: bool = True
+    ) -> StatsDebiaser:
+        """Add a chunk; groups not seen in earlier chunks are fine.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_attributes)
+        finalize : bool, default=True
+            Solve after this chunk (O(d^3)). Pass False for all but the last chunk of a
+            long stream, then call :meth:`finalize`.
+
+        Returns
+        -------
+        self
+        """
+        self._accumulate(X, sensitive_features, reset=False)
+        if finalize:
+            self.finalize()
+        return self
+
     def _accumulate(self, X: Any, sensitive_features: Any, *, reset: bool) -> None:
         """Validate one chunk and add it to the statistics."""
         stats = getattr(self, "_stats", None)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, _fit_context
+from sklearn.base import ClassNamePrefixFeaturesOutMixin
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -312,49 +312,6 @@ class FairPCA(_ProjectionBase):
     def _needs_group_scatter(self) -> bool:
         return self.constraint == "covariance"
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> FairPCA:
-        """Fit on ``X`` with one group label per row (several columns: several attributes).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : ignored
-        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_attributes)
-            Group labels (any hashable values). Required.
-
-        Returns
-        -------
-        self
-        """
-        self._accumulate(X, sensitive_features, reset=True)
-        self.finalize()
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(
-        self, X: Any, y: Any = None, *, sensitive_features: Any, finalize: bool = True
-    ) -> FairPCA:
-        """Add a chunk; groups not seen in earlier chunks are fine.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : ignored
-        sensitive_features : array-like of shape (n_samples,) or (n_samples, n_attributes)
-        finalize : bool, default=True
-            Solve after this chunk (O(d^3)). Pass False for all but the last chunk of a
-            long stream, then call :meth:`finalize`.
-
-        Returns
-        -------
-        self
-        """
-        self._accumulate(X, sensitive_features, reset=False)
-        if finalize:
-            self.finalize()
-        return self
-
     def _constraint_directions(self, stats: SufficientStatistics, inv: np.ndarray) -> np.ndarray:
         # span{mu_g - mu} = span{mu_g - mu_ref}; the second has no built-in dependency
         # (the first sums to zero), so rounding cannot fake an extra rank.
@@ -435,7 +392,6 @@ class PCADebiaser(_ProjectionBase):
         self.center = center
         self.scale = scale
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, *, sensitive_features: Any = None) -> PCADebiaser:
         """Fit plain PCA; ``sensitive_features`` (optional) are only recorded.
 
@@ -443,21 +399,17 @@ class PCADebiaser(_ProjectionBase):
         -------
         self
         """
-        self._accumulate(X, sensitive_features, reset=True)
-        self.finalize()
-        return self
+        return super().fit(X, y, sensitive_features=sensitive_features)  # type: ignore[return-value]
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X: Any, y: Any = None, *, sensitive_features: Any = None, finalize: bool = True
     ) -> PCADebiaser:
-        """Add a chunk (see :meth:`FairPCA.partial_fit`).
+        """Add a chunk (see :meth:`FairPCA.partial_fit`); the groups are optional here.
 
         Returns
         -------
         self
         """
-        self._accumulate(X, sensitive_features, reset=False)
-        if finalize:
-            self.finalize()
-        return self
+        return super().partial_fit(  # type: ignore[return-value]
+            X, y, sensitive_features=sensitive_features, finalize=finalize
+        )

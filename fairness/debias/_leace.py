@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import OneToOneFeatureMixin, _fit_context
+from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -65,33 +65,6 @@ class LEACE(OneToOneFeatureMixin, StatsDebiaser):
     def __init__(self, *, rank_tol: float | None = None, intersectional: bool = False) -> None:
         self.rank_tol = rank_tol
         self.intersectional = intersectional
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None, *, sensitive_features: Any) -> LEACE:
-        """Fit the eraser (see :meth:`FairPCA.fit` for the arguments).
-
-        Returns
-        -------
-        self
-        """
-        self._accumulate(X, sensitive_features, reset=True)
-        self.finalize()
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(
-        self, X: Any, y: Any = None, *, sensitive_features: Any, finalize: bool = True
-    ) -> LEACE:
-        """Add a chunk (see :meth:`FairPCA.partial_fit`).
-
-        Returns
-        -------
-        self
-        """
-        self._accumulate(X, sensitive_features, reset=False)
-        if finalize:
-            self.finalize()
-        return self
 
     def _solve(self, stats: SufficientStatistics) -> None:
         n, d = stats.n, stats.n_features
