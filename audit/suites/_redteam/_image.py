@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from audit.suites._redteam._adapters import (
 )
 from audit.suites._redteam._options import RedteamOptions
 from audit.suites._redteam._results import attack_results, clean_cost, result, skipped
-from redteam.defenses import SqueezeDetector, bit_depth_squeeze, detection_auc, jpeg_squeeze
+from redteam.defenses import SqueezeDetector, defenses, detection_auc
 from redteam.metrics import AttackReport, evaluate_attack
 from redteam.tensor import RetrievalHead, ScoreHead, module_embed_fn, run_query_attack
 from redteam.tensor import tensor_attacks as registry
@@ -39,12 +40,16 @@ Squeeze = Callable[[np.ndarray], np.ndarray]
 
 
 def squeezers(opts: RedteamOptions) -> dict[str, Squeeze]:
-    """The configured squeezing defenses, name -> ``ndarray -> ndarray``."""
-    table: dict[str, Squeeze] = {
-        "jpeg": lambda a: jpeg_squeeze(a, quality=opts.jpeg_quality),
-        "bit-depth": lambda a: bit_depth_squeeze(a, bits=opts.bit_depth),
+    """The configured squeezing defenses (registered defenses), name -> ``ndarray -> ndarray``.
+
+    The suite's own knobs (``jpeg_quality``, ``bit_depth``) are passed to the two it has
+    options for; any other registered squeezer runs with its defaults.
+    """
+    knobs: dict[str, dict[str, Any]] = {
+        "jpeg": {"quality": opts.jpeg_quality},
+        "bit-depth": {"bits": opts.bit_depth},
     }
-    return {name: table[name] for name in opts.squeezers}
+    return {name: partial(defenses.get(name), **knobs.get(name, {})) for name in opts.squeezers}
 
 
 def white_box_checks(opts: RedteamOptions) -> list[str]:
