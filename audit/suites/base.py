@@ -74,14 +74,6 @@ class Suite(ABC):
     def _run(self, ctx: RunContext) -> Iterable[Result]:
         """Yield the suite's results."""
 
-    def summary_text(self, results: list[Result]) -> str | None:
-        """Optional suite-specific text for the terminal summary (e.g. a pivot table).
-
-        Computed from the report's results only, so ``audit gate`` and the dashboard can
-        show the same view of a finished run.
-        """
-        return None
-
     def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
         """Specs of the datasets a run of this suite will load (``ctx.dataset``).
 

@@ -43,7 +43,6 @@ from audit.suites._bias import (
     projection_info,
     run_registry,
     select,
-    summary_text,
 )
 from audit.suites.base import Suite
 
@@ -72,10 +71,6 @@ class BiasSuite(Suite):
         from audit.suites._bias._builtin import check_selection
 
         check_selection(BiasOptions.parse(options, quick=quick))
-
-    def summary_text(self, results: list[Result]) -> str | None:
-        """Tables of effects, skew, gaps and cost, and a verdict naming what is significant."""
-        return summary_text(results)
 
     def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
         """The datasets of the selected probes and the configured galleries."""

@@ -39,7 +39,6 @@ from audit.suites._redteam import (
     index_attacks,
     prefix_poisoning,
     square_attacks,
-    summary_text,
     text_query_attacks,
     white_box_attacks,
 )
@@ -90,10 +89,6 @@ class RedteamSuite(Suite):
     def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
         """Validate ``[suite.redteam]`` (see :class:`RedteamOptions`)."""
         RedteamOptions.parse(options, quick=quick)
-
-    def summary_text(self, results: list[Result]) -> str | None:
-        """ASR by budget, raw beside each defense; detector AUCs, defense costs, skips."""
-        return summary_text(results)
 
     def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
         """``text_dataset`` and ``image_dataset``, unless given in memory."""

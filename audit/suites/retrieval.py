@@ -37,7 +37,6 @@ from audit.suites._retrieval import (
     per_query,
     rank_corpus,
     split_by_group,
-    summary,
     truncation_kind,
 )
 from audit.suites.base import Suite
@@ -154,10 +153,6 @@ class RetrievalSuite(Suite):
     def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
         """Validate ``[suite.retrieval]`` (see :class:`RetrievalOptions`)."""
         RetrievalOptions.parse(options, quick=quick)
-
-    def summary_text(self, results: list[Result]) -> str | None:
-        """The Table-3-shaped degradation tables (Avg of R@1/5/10 and NDCG@10) and latency."""
-        return summary(results)
 
     def dataset_specs(self, options: Mapping[str, Any], *, quick: bool) -> list[str]:
         """The ``datasets`` option (none when datasets were given in memory)."""

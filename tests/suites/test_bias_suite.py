@@ -29,8 +29,8 @@ from audit.suites._bias import (
     ProbeEnv,
     apply_holm,
     builtin_probes,
-    summary_text,
 )
+from audit.suites._summaries.bias import summary_text
 from audit.suites.bias import BiasSuite, list_probes
 from fairness.debias import PCADebiaser
 from fairness.probes import (

@@ -20,6 +20,7 @@ from redteam_suite_data import context
 from audit.datasets import Dataset
 from audit.items import ItemLimits, text_item
 from audit.report import Result
+from audit.suites import suite_summary
 from audit.suites.redteam import RedteamSuite
 from redteam.text import TypoDrop, TypoInsert
 
@@ -86,7 +87,7 @@ def test_wiped_queries_are_counted_and_scored_as_misses(tmp_path: Path) -> None:
     assert asr.value == pytest.approx((3 + 3 - sum(survivor_hits)) / 6)
     used = one(results, "queries_used", "raw")
     assert used.value == 6 + 3  # clean queries + the attacked ones the embedder accepted
-    text = RedteamSuite().summary_text(results)
+    text = suite_summary("redteam", results)
     assert "text/typo-drop 8 edits raw: 3 of 6 queries" in text
 
 

@@ -31,6 +31,7 @@ from audit.config import ConfigError
 from audit.items import Item, text_item
 from audit.projection import ProjectedEmbedder
 from audit.report import Result
+from audit.suites import suite_summary
 from audit.suites.redteam import RedteamSuite
 from redteam.defenses import (
     CSLS,
@@ -395,7 +396,7 @@ def test_without_a_differentiable_path_white_box_checks_are_skipped_with_a_reaso
     # Square needs only embed(), so it still runs
     sq = pick(results, check="image/square", metric="attack_success_rate", variant="raw")
     assert sq.details["black_box"] == "embed() only"
-    text = RedteamSuite().summary_text(results)
+    text = suite_summary("redteam", results)
     assert "Skipped:" in text and "image/pgd: no differentiable image path" in text
 
 
@@ -450,7 +451,7 @@ def test_raw_and_defended_side_by_side_in_results_and_summary(tmp_path: Path) ->
         ]
         assert raw and dfd and all(r.details["defense"] for r in dfd)
         assert all(r.details["family"] in ("text", "image") for r in raw + dfd)
-    text = RedteamSuite().summary_text(results)
+    text = suite_summary("redteam", results)
     line = next(ln for ln in text.splitlines() if ln.startswith("text/homoglyph"))
     raw_v = pick(results, check="text/homoglyph", metric="attack_success_rate", variant="raw")
     assert f"{raw_v.value:.3f}" in line and "unicode-sanitize" in line
@@ -552,4 +553,4 @@ def test_quick_run_on_the_local_embedder(tmp_path: Path) -> None:
             assert r.value <= r.details["max_queries"]
         for rel in r.details.get("artifacts", {}).values():
             assert (outcome.path.parent / rel).is_file()
-    assert "Attack success rate by budget" in RedteamSuite().summary_text(results)
+    assert "Attack success rate by budget" in suite_summary("redteam", results)

@@ -20,6 +20,7 @@ from audit.datasets import Dataset
 from audit.embedders.base import BaseEmbedder
 from audit.items import Item, text_item
 from audit.report import Result
+from audit.suites import suite_summary
 from audit.suites._retrieval import default_sizes
 from audit.suites.retrieval import RetrievalSuite, subsample
 
@@ -310,7 +311,7 @@ def test_debiased_variant_reported_side_by_side(tmp_path: Path) -> None:
         want = _expected(ds, _unit(_unit(qv)[:, :dim]), _unit(_unit(cv)[:, :dim]), "ndcg@10")
         got = _pick(results, metric="ndcg@10", dim=dim, group=None, variant="debiased")
         assert got.value == pytest.approx(want, abs=1e-6)  # float32 projection
-    text = RetrievalSuite().summary_text(results)
+    text = suite_summary("retrieval", results)
     assert re.search(r"mini-professions\s+text->image\s+debiased\s+-\s+\S+\s+\S+", text)
 
 
@@ -324,7 +325,7 @@ def test_summary_text_has_the_table3_shape(tmp_path: Path) -> None:
     )
     ds = [_professions(), passages]
     results = _run(ds, _ctx(tmp_path, HashEmbedder(dim=16), sizes=[16, 8], latency_items=2))
-    text = RetrievalSuite().summary_text(results)
+    text = suite_summary("retrieval", results)
     assert text is not None
     lines = text.splitlines()
     header = next(
@@ -457,7 +458,7 @@ def test_quick_run_with_the_local_embedder(tmp_path: Path) -> None:
     passages = _pick(results, check="passages", metric="avg_recall", dim=384, group=None)
     assert passages.value > 0.5
     assert {r.modality for r in results if r.check.startswith("embedding/")} == {"text", "image"}
-    text = RetrievalSuite().summary_text(results)
+    text = suite_summary("retrieval", results)
     assert text is not None and "emoji-professions" in text and "384" in text
 
 

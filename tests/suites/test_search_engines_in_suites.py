@@ -17,6 +17,7 @@ from audit.datasets import Dataset
 from audit.items import text_item
 from audit.report import Result
 from audit.retrieval import recall_vs_exact, search
+from audit.suites import suite_summary
 from audit.suites._bias import BiasOptions
 from audit.suites._retrieval import RetrievalOptions
 from audit.suites.retrieval import RetrievalSuite
@@ -56,7 +57,7 @@ def test_default_run_is_exact_and_says_so(tmp_path: Path) -> None:
     assert [(r.metric, r.group, r.value) for r in exact] == [
         (r.metric, r.group, r.value) for r in results
     ]
-    text = RetrievalSuite().summary_text(results)
+    text = suite_summary("retrieval", results)
     assert text is not None and "Search: faiss-flat (exact" in text
 
 
@@ -90,7 +91,7 @@ def test_every_ivf_number_carries_its_recall(tmp_path: Path) -> None:
         assert d["search_recall_k"] == _cutoff(r.metric)
         recalls.add(d["search_recall"])
     assert min(recalls) < 1.0  # one probed list of twelve: the search really is approximate
-    text = RetrievalSuite().summary_text(results)
+    text = suite_summary("retrieval", results)
     assert text is not None
     lines = text.splitlines()
     at = next(i for i, x in enumerate(lines) if x.startswith("Approximate search (faiss-ivf)"))

@@ -1,4 +1,7 @@
-"""Private parts of the bias suite: options, probe contract and registry, probes, summary."""
+"""Private parts of the bias suite: options, probe contract and registry, probes.
+
+The terminal summary of a bias report is :mod:`audit.suites._summaries.bias`.
+"""
 
 from audit.suites._bias._association import AssociationProbe, Stimuli, StimulusItems
 from audit.suites._bias._builtin import (
@@ -11,10 +14,11 @@ from audit.suites._bias._builtin import (
 from audit.suites._bias._cost import CostProbe
 from audit.suites._bias._env import ProbeEnv, builtin_projection, projection_info
 from audit.suites._bias._options import BiasOptions, GalleryConfig
-from audit.suites._bias._post import apply_holm, deltas, significant
+from audit.suites._bias._post import deltas
 from audit.suites._bias._probe import ASSOCIATION_KINDS, KINDS, Probe, ProbeRegistry
 from audit.suites._bias._ranking import DisparityProbe, SkewProbe
-from audit.suites._bias._summary import COVERAGE_CHECK, summary_text
+from audit.suites._summaries._holm import apply_holm, significant
+from audit.suites._summaries.bias import COVERAGE_CHECK
 
 __all__ = [
     "ASSOCIATION_KINDS",
@@ -41,5 +45,4 @@ __all__ = [
     "run_registry",
     "select",
     "significant",
-    "summary_text",
 ]

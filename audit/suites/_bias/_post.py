@@ -1,4 +1,8 @@
-"""After the probes ran: Holm-Bonferroni adjustment per variant and raw-vs-debiased deltas."""
+"""After the probes ran: raw-vs-debiased deltas.
+
+The Holm-Bonferroni adjustment lives in :mod:`audit.suites._summaries._holm`: the terminal
+summary of a finished report needs it too, without importing the suite.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +11,6 @@ from typing import Any
 
 from audit.report import Result
 from audit.suites._bias._probe import SUITE
-
-HOLM_NOTE = (
-    "Holm-Bonferroni over every p-value of this variant in this run (association tests, "
-    "skew, group gaps): family-wise error <= alpha"
-)
-
-
-def apply_holm(results: Sequence[Result]) -> None:
-    """Add ``p_holm`` (and the family size) to the details of every result with a p-value.
-
-    The family is all results of one variant that carry a p-value, so adding probes to a
-    run makes each adjusted p-value larger (more tests, more chances of a false positive).
-    """
-    from fairness.probes import holm_bonferroni
-
-    for variant in dict.fromkeys(r.variant for r in results):
-        family = [r for r in results if r.variant == variant and r.p_value is not None]
-        if not family:
-            continue
-        adjusted = holm_bonferroni([r.p_value for r in family])
-        for r, p in zip(family, adjusted, strict=True):
-            r.details = {
-                **r.details,
-                "p_holm": float(p),
-                "holm_family_size": len(family),
-                "holm": HOLM_NOTE,
-            }
 
 
 def _key(r: Result) -> tuple[Any, ...]:
@@ -79,9 +56,3 @@ def deltas(raw: Sequence[Result], debiased: Sequence[Result]) -> list[Result]:
             )
         )
     return out
-
-
-def significant(r: Result, alpha: float) -> bool:
-    """Whether a result's Holm-adjusted p-value is below ``alpha``."""
-    p = r.details.get("p_holm")
-    return p is not None and p < alpha

@@ -1,4 +1,7 @@
-"""Private parts of the red-team suite: options, adapters, the attack families, summary."""
+"""Private parts of the red-team suite: options, adapters, the attack families.
+
+The terminal summary of a red-team report is :mod:`audit.suites._summaries.redteam`.
+"""
 
 from audit.suites._redteam._adapters import (
     Env,
@@ -15,7 +18,6 @@ from audit.suites._redteam._image import square_attacks, white_box_attacks
 from audit.suites._redteam._index import index_attacks
 from audit.suites._redteam._options import FAMILIES, RedteamOptions
 from audit.suites._redteam._results import ASR, SUITE, skipped
-from audit.suites._redteam._summary import budget_label, summary_text
 from audit.suites._redteam._text import prefix_poisoning, text_query_attacks
 
 __all__ = [
@@ -27,7 +29,6 @@ __all__ = [
     "RedteamOptions",
     "Task",
     "WhiteBox",
-    "budget_label",
     "index_attacks",
     "load_images",
     "png_bytes",
@@ -36,7 +37,6 @@ __all__ = [
     "self_task",
     "skipped",
     "square_attacks",
-    "summary_text",
     "text_query_attacks",
     "white_box",
     "white_box_attacks",

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from audit.report import Result
+from audit.suites._summaries.redteam import ASR
 from redteam.metrics import AttackReport
 
 SUITE = "redteam"
-ASR = "attack_success_rate"
 
 
 def _num(v: float | None) -> float | None:

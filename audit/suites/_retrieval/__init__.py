@@ -1,4 +1,7 @@
-"""Private parts of the retrieval suite: options, evaluation core, latency, summary tables."""
+"""Private parts of the retrieval suite: options, evaluation core, latency.
+
+The terminal summary tables of a retrieval report are :mod:`audit.suites._summaries.retrieval`.
+"""
 
 from audit.suites._retrieval._eval import (
     GROUP_DEFINITIONS,
@@ -23,12 +26,11 @@ from audit.suites._retrieval._options import (
     default_sizes,
     truncation_kind,
 )
-from audit.suites._retrieval._table import (
+from audit.suites._summaries.retrieval import (
     LATENCY_PREFIX,
     degradation_table,
     latency_table,
     search_table,
-    summary,
 )
 
 __all__ = [
@@ -56,7 +58,6 @@ __all__ = [
     "rank_corpus",
     "search_table",
     "split_by_group",
-    "summary",
     "truncation_kind",
     "uncached",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from audit.report import Result
-from audit.suites._bias._post import apply_holm, significant
+from audit.suites._summaries._holm import apply_holm, significant
 
 COVERAGE_CHECK = "coverage"
 CAVEATS = (

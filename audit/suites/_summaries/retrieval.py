@@ -130,8 +130,9 @@ def search_table(results: Sequence[Result]) -> str | None:
     return f"{label}\n{_render(header, rows, left=3)}"
 
 
-def summary(results: Sequence[Result]) -> str | None:
-    """The suite's terminal summary: degradation tables, a legend, the latency table."""
+def summary_text(results: Sequence[Result]) -> str | None:
+    """The suite's terminal summary: the Table-3-shaped degradation tables (Avg of R@1/5/10
+    and NDCG@10), a legend, the latency table."""
     blocks = [
         t for metrics, label in TABLE_METRICS if (t := degradation_table(results, metrics, label))
     ]

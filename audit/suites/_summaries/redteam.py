@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from audit.report import Result
-from audit.suites._redteam._results import ASR
+
+#: The headline metric of an attack (the share of queries it moved out of the top k);
+#: the suite writes it (:mod:`audit.suites._redteam._results`) and this view reads it.
+ASR = "attack_success_rate"
 
 
 def budget_label(check: str, d: dict[str, Any]) -> str:
