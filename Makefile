@@ -24,6 +24,7 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache  # layer contracts: pyproject.toml [tool.importlinter]
 	$(PY) -m pytest -q
 
 test-fast: setup
