@@ -45,11 +45,10 @@ from audit.embedders.bedrock._family import (
     Jobs,
     Planned,
     Settings,
-    case_purposes,
     refuse_clip_options,
 )
 from audit.embedders.bedrock._models import BodyOptions, ModelSpec, Parsed, Part, check_vector
-from audit.embedders.bedrock._text import Finding
+from audit.embedders.bedrock._text import Finding, bounded_finding
 from audit.items import ItemError
 
 # AWS user guide "Cohere Embed v4" (model-parameters-embed-v4): code samples use this id.
@@ -209,15 +208,12 @@ class Cohere(BedrockFamily):
         ),
     )
     truncation = COHERE_TRUNCATE
+    purpose_choices = (COHERE_INPUT_TYPES, COHERE_INPUT_TYPES)
+    purpose_defaults = ("search_document", "search_query")
+    purpose_case = staticmethod(str.lower)
+    purpose_params = ("index_input_type", "query_input_type")
     batch_size = MAX_ITEMS_PER_CALL  # one full request per chunk
     max_image_bytes = MAX_IMAGE_BYTES
-
-    def purposes(
-        self, spec: ModelSpec, index: str | None, query: str | None
-    ) -> tuple[str | None, str | None]:
-        defaults = ("search_document", "search_query")
-        allowed = (COHERE_INPUT_TYPES, COHERE_INPUT_TYPES)
-        return case_purposes(index, query, defaults, allowed, str.lower)
 
     def options(
         self, max_tokens: int | None, video_embedding: str | None, clip_seconds: float | None
@@ -229,8 +225,6 @@ class Cohere(BedrockFamily):
 
     def params(self, emb: Settings) -> dict[str, Any]:
         return {
-            "index_input_type": emb.index_purpose,
-            "query_input_type": emb.query_purpose,
             "truncate": emb.wire_truncation,
             "max_tokens": emb.max_tokens,
             "embedding_types": ["float"],
@@ -259,13 +253,14 @@ class Cohere(BedrockFamily):
     ) -> Finding | None:
         limit = max_tokens or MAX_TOKENS
         estimate, upper = token_bounds(text)
-        if upper <= limit:
-            return None
-        level = "likely" if estimate > limit else "possible"
-        return Finding(
+        return bounded_finding(
             item_id,
-            level,
-            f"text {level} over the {limit:,}-token limit (tokenizer not "
-            f"available offline: at most {upper:,} tokens by UTF-8 bytes, about "
-            f"{estimate:,} at 4 characters per token); truncate={mode}",
+            limit,
+            estimate,
+            upper,
+            lambda level: (
+                f"text {level} over the {limit:,}-token limit (tokenizer not "
+                f"available offline: at most {upper:,} tokens by UTF-8 bytes, about "
+                f"{estimate:,} at 4 characters per token); truncate={mode}"
+            ),
         )

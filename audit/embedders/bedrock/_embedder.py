@@ -223,7 +223,7 @@ class BedrockEmbedder(HostedEmbedder):
         self.matryoshka_dims = tuple(d for d in self.spec.dims if d <= self.dim)
         # Everything that changes the vectors; the fingerprint (cache key) hashes it.
         params: dict[str, Any] = {"model_id": self.model_id, "dimension": self.dim}
-        params |= self.family.params(self)
+        params |= self.family.fingerprint_params(self)
         if "document" in self.modalities:
             params |= {
                 "doc_max_pages": self.media.doc_max_pages,

@@ -15,7 +15,7 @@ limit checked on the client.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from audit.embedders.bedrock._async import SEGMENTED_WHY, AsyncSettings
@@ -73,6 +73,15 @@ class BedrockFamily(ABC):
         The model ids it serves.
     truncation : mapping
         ``truncation`` option value -> what the API is sent (the keys are the choices).
+    purpose_choices : (sequence, sequence) or None
+        Allowed index and query purposes (Nova ``embeddingPurpose``, Cohere
+        ``input_type``); None: the model has no purpose parameter.
+    purpose_defaults : (str, str)
+        Index and query purposes when none is given.
+    purpose_case : callable
+        How a given purpose is case-normalised (``str.upper``, ``str.lower``).
+    purpose_params : (str, str)
+        The names the index and query purposes take in ``params`` (the fingerprint).
     batch_size : int or None
         Items per ``embed`` chunk when the family batches requests (Cohere: 96).
     max_image_bytes : int or None
@@ -90,6 +99,10 @@ class BedrockFamily(ABC):
     name: ClassVar[str]
     models: ClassVar[tuple[ModelSpec, ...]]
     truncation: ClassVar[Mapping[str, str]] = SAME_TRUNCATION
+    purpose_choices: ClassVar[tuple[Sequence[str], Sequence[str]] | None] = None
+    purpose_defaults: ClassVar[tuple[str, str]] = ("", "")
+    purpose_case: ClassVar[Callable[[str], str]] = staticmethod(str.upper)
+    purpose_params: ClassVar[tuple[str, str]] = ("index_purpose", "query_purpose")
     batch_size: ClassVar[int | None] = None
     max_image_bytes: ClassVar[int | None] = None
     async_jobs: ClassVar[bool] = False
@@ -101,13 +114,19 @@ class BedrockFamily(ABC):
     def purposes(
         self, spec: ModelSpec, index: str | None, query: str | None
     ) -> tuple[str | None, str | None]:
-        """The validated index and query purposes (default: the model has none)."""
-        if index is not None or query is not None:
-            raise ValueError(
-                f"{spec.model_id} has no purpose/input-type parameter: index and query "
-                "vectors are the same; index_purpose/query_purpose do not apply"
-            )
-        return None, None
+        """The index and query purposes, defaulted, case-normalised and validated."""
+        if not self.purpose_choices:
+            if index is not None or query is not None:
+                raise ValueError(
+                    f"{spec.model_id} has no purpose/input-type parameter: index and query "
+                    "vectors are the same; index_purpose/query_purpose do not apply"
+                )
+            return None, None
+        index = self.purpose_case(index or self.purpose_defaults[0])
+        query = self.purpose_case(query or self.purpose_defaults[1])
+        choice("index_purpose", index, self.purpose_choices[0])
+        choice("query_purpose", query, self.purpose_choices[1])
+        return index, query
 
     def wire_truncation(self, truncation: str) -> str:
         """The truncation setting as the family's API spells it."""
@@ -126,9 +145,17 @@ class BedrockFamily(ABC):
         """Whether ``InvokeModel`` takes ``model_id`` (else every item goes async)."""
         return True
 
+    def fingerprint_params(self, emb: Settings) -> dict[str, Any]:
+        """What enters the fingerprint: the purposes (if any), then :meth:`params`."""
+        out: dict[str, Any] = {}
+        if self.purpose_choices:
+            index, query = self.purpose_params
+            out |= {index: emb.index_purpose, query: emb.query_purpose}
+        return out | self.params(emb)
+
     @abstractmethod
     def params(self, emb: Settings) -> dict[str, Any]:
-        """The family's output-changing settings (they enter the fingerprint)."""
+        """The family's other output-changing settings (they enter the fingerprint)."""
 
     # -- items to parts -----------------------------------------------------------------
     def image_detail(self, detail: str) -> str:
@@ -217,17 +244,3 @@ def refuse_clip_options(video_embedding: str | None, clip_seconds: float | None)
     """``video_embedding`` and ``clip_seconds`` are Marengo's; refuse them elsewhere."""
     if video_embedding is not None or clip_seconds is not None:
         raise ValueError("video_embedding and clip_seconds apply to Marengo only")
-
-
-def case_purposes(
-    index: str | None,
-    query: str | None,
-    defaults: tuple[str, str],
-    allowed: tuple[Sequence[str], Sequence[str]],
-    case: Any,
-) -> tuple[str, str]:
-    """Purposes with defaults, case-normalised by ``case`` (str.upper/lower), validated."""
-    index, query = case(index or defaults[0]), case(query or defaults[1])
-    choice("index_purpose", index, allowed[0])
-    choice("query_purpose", query, allowed[1])
-    return index, query

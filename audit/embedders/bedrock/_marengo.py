@@ -67,7 +67,7 @@ from audit.embedders.bedrock._models import (
     is_inference_profile,
     mean_of_units,
 )
-from audit.embedders.bedrock._text import Finding
+from audit.embedders.bedrock._text import Finding, bounded_finding
 from audit.embedders.bedrock._transport import Transport
 from audit.items import Item, ItemError
 
@@ -333,15 +333,15 @@ class Marengo(BedrockFamily):
         self, item_id: str, text: str, mode: str, max_tokens: int | None
     ) -> Finding | None:
         lower, upper = token_bounds(text)
-        if upper <= MARENGO_TEXT_TOKENS:
-            return None
-        level = "likely" if lower > MARENGO_TEXT_TOKENS else "possible"
-        return Finding(
+        return bounded_finding(
             item_id,
-            level,
-            f"text {level} over Marengo's documented 77-token limit (tokenizer "
-            f"not documented: between {lower} and {upper} tokens); "
-            f"textTruncate={mode}",
+            MARENGO_TEXT_TOKENS,
+            lower,
+            upper,
+            lambda level: (
+                f"text {level} over Marengo's documented 77-token limit (tokenizer "
+                f"not documented: between {lower} and {upper} tokens); textTruncate={mode}"
+            ),
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.embedders.bedrock._async import AsyncSettings, run_segmented
-from audit.embedders.bedrock._family import BedrockFamily, Settings, case_purposes
+from audit.embedders.bedrock._family import BedrockFamily, Settings
 from audit.embedders.bedrock._media import SYNC_MAX_SECONDS, encode_inline, media_info
 from audit.embedders.bedrock._models import (
     NOVA_AUDIO_FORMATS,
@@ -106,21 +106,14 @@ class Nova(BedrockFamily):
             NOVA_IMAGE_FORMATS,
         ),
     )
+    purpose_choices = (NOVA_INDEX_PURPOSES, NOVA_QUERY_PURPOSES)
+    purpose_defaults = ("GENERIC_INDEX", "GENERIC_RETRIEVAL")
     async_jobs = True
     s3_sources = True
     text_char_limit = NOVA_TEXT_CHAR_LIMIT
 
-    def purposes(
-        self, spec: ModelSpec, index: str | None, query: str | None
-    ) -> tuple[str | None, str | None]:
-        defaults = ("GENERIC_INDEX", "GENERIC_RETRIEVAL")
-        allowed = (NOVA_INDEX_PURPOSES, NOVA_QUERY_PURPOSES)
-        return case_purposes(index, query, defaults, allowed, str.upper)
-
     def params(self, emb: Settings) -> dict[str, Any]:
         return {
-            "index_purpose": emb.index_purpose,
-            "query_purpose": emb.query_purpose,
             "truncation": emb.truncation,
             "image_detail": emb.image_detail,
             "video_mode": emb.video_mode,

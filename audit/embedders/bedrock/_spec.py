@@ -1,4 +1,5 @@
-"""Parsing the options of a ``bedrock:<model-id>?k=v&...`` spec into constructor arguments.
+"""The options of a ``bedrock:<model-id>?k=v&...`` spec; :mod:`audit.embedders.hosted._spec`
+parses them.
 
 Values of unknown keys are never echoed in errors: a mistyped key could hold a secret.
 Credentials are refused outright; they come from boto3's standard chain only.
@@ -8,10 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
-from audit.embedders.bedrock._transport import RetryPolicy
-from audit.registry import did_you_mean
+from audit.embedders.hosted._spec import parse_options as parse_hosted_options
 
 _UPPER: Callable[[str], str] = str.upper
 
@@ -44,14 +43,8 @@ OPTIONS: dict[str, Callable[[str], Any]] = {
     "async_timeout": float,
     "poll_interval": float,
 }
-# options that build the RetryPolicy
-RETRY_OPTIONS: dict[str, Callable[[str], Any]] = {
-    "max_attempts": int,
-    "base_delay": float,
-    "max_delay": float,
-    "max_total_time": float,
-}
 _SECRET_HINTS = ("secret", "token", "password", "access_key", "credential")
+_CREDENTIALS = "use boto3's standard chain (environment, profile, role)"
 
 
 def parse_options(query: str) -> dict[str, Any]:
@@ -62,37 +55,11 @@ def parse_options(query: str) -> dict[str, Any]:
     ValueError
         For a credential-like, unknown, repeated or badly typed option.
     """
-    kwargs: dict[str, Any] = {}
-    retry: dict[str, Any] = {}
-    known = {**OPTIONS, **RETRY_OPTIONS}
-    if not query:
-        return kwargs
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
-    except ValueError:
-        raise ValueError(
-            "bedrock spec options must look like ?key=value&key=value "
-            f"(known keys: {', '.join(sorted(known))})"
-        ) from None
-    for key, value in pairs:
-        # known options (max_tokens) are not secrets, whatever their names contain
-        if key not in known and any(hint in key.lower() for hint in _SECRET_HINTS):
-            raise ValueError(
-                f"bedrock spec option {key!r} looks like a credential; credentials are not "
-                "accepted in a spec: use boto3's standard chain (environment, profile, role)"
-            )
-        if key not in known:
-            raise ValueError(f"unknown bedrock spec option {key!r}{did_you_mean(key, known)}")
-        if key in kwargs or key in retry:
-            raise ValueError(f"bedrock spec option {key!r} given twice")
-        if value == "":
-            raise ValueError(f"bedrock spec option {key!r} has no value")
-        target = retry if key in RETRY_OPTIONS else kwargs
-        try:
-            target[key] = known[key](value)
-        except ValueError:
-            shown = "<url>" if key == "endpoint_url" else repr(value)
-            raise ValueError(f"bedrock spec option {key}={shown} is not valid") from None
-    if retry:
-        kwargs["retry"] = RetryPolicy(**retry)
-    return kwargs
+    return parse_hosted_options(
+        query,
+        OPTIONS,
+        "bedrock",
+        secret_hints=_SECRET_HINTS,
+        credentials=_CREDENTIALS,
+        url_options=("endpoint_url",),
+    )

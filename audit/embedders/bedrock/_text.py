@@ -19,6 +19,7 @@ knows is recorded per item (``emb.notes``) and counted
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,18 @@ def check_texts(
         if finding is not None:
             out.append(finding)
     return out
+
+
+def bounded_finding(
+    item_id: str, limit: int, low: int, upper: int, note: Callable[[str], str]
+) -> Finding | None:
+    """A token-limit finding from bounds: none when ``upper`` is within ``limit``,
+    ``likely`` when even ``low`` (an estimate or lower bound) is over, else ``possible``;
+    ``note(level)`` words it."""
+    if upper <= limit:
+        return None
+    level = "likely" if low > limit else "possible"
+    return Finding(item_id, level, note(level))
 
 
 class TruncationLog:

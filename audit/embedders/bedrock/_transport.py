@@ -214,12 +214,8 @@ class Transport(RetryingTransport):
     def invoke(self, model_id: str, body: dict[str, Any], item_id: str) -> Any:
         """One ``InvokeModel`` call with retries; the parsed JSON answer.
 
-        Raises
-        ------
-        _Failed
-            Carrying the :class:`CallFailure` when the call fails for good.
-        BudgetExceededError
-            When the request budget is spent before an attempt.
+        Raises what :meth:`~audit.embedders.hosted.RetryingTransport.call` raises, and an
+        :class:`EmbeddingError` naming the item when the answer is not JSON.
         """
         client = self.client
         payload = json.dumps(body, separators=(",", ":"))

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 
-from audit.embedders.bedrock._transport import RetryPolicy
-from audit.registry import did_you_mean
+from audit.embedders.hosted._spec import parse_options as parse_hosted_options
 
-# options that build the RetryPolicy (shared by both backends)
-RETRY_OPTIONS: dict[str, Callable[[str], Any]] = {
-    "max_attempts": int,
-    "base_delay": float,
-    "max_delay": float,
-    "max_total_time": float,
-}
 _SECRET_HINTS = ("secret", "token", "password", "key", "credential")
 _URL_OPTIONS = ("base_url", "api_endpoint")
+_CREDENTIALS = (
+    "use GEMINI_API_KEY/GOOGLE_API_KEY or Application Default Credentials (gcloud auth "
+    "application-default login, GOOGLE_APPLICATION_CREDENTIALS)"
+)
 
 
 def flag(value: str) -> bool:
@@ -73,54 +68,13 @@ VERTEX_OPTIONS: dict[str, Callable[[str], Any]] = {
 def parse_options(
     query: str, options: Mapping[str, Callable[[str], Any]], kind: str
 ) -> dict[str, Any]:
-    """Keyword arguments for a backend constructor from a spec's query string.
-
-    Parameters
-    ----------
-    query : str
-        The part after ``?`` (may be empty).
-    options : mapping
-        Option name -> converter; the constructor keyword has the same name.
-    kind : str
-        ``gemini`` or ``vertex``, for messages.
-
-    Raises
-    ------
-    ValueError
-        For a credential-like, unknown, repeated, empty or badly typed option.
-    """
-    kwargs: dict[str, Any] = {}
-    retry: dict[str, Any] = {}
-    known = {**options, **RETRY_OPTIONS}
-    if not query:
-        return kwargs
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
-    except ValueError:
-        raise ValueError(
-            f"{kind} spec options must look like ?key=value&key=value "
-            f"(known keys: {', '.join(sorted(known))})"
-        ) from None
-    for key, value in pairs:
-        if any(hint in key.lower() for hint in _SECRET_HINTS):
-            raise ValueError(
-                f"{kind} spec option {key!r} looks like a credential; credentials are not "
-                "accepted in a spec: use GEMINI_API_KEY/GOOGLE_API_KEY or Application "
-                "Default Credentials (gcloud auth application-default login, "
-                "GOOGLE_APPLICATION_CREDENTIALS)"
-            )
-        if key not in known:
-            raise ValueError(f"unknown {kind} spec option {key!r}{did_you_mean(key, known)}")
-        if key in kwargs or key in retry:
-            raise ValueError(f"{kind} spec option {key!r} given twice")
-        if value == "":
-            raise ValueError(f"{kind} spec option {key!r} has no value")
-        target = retry if key in RETRY_OPTIONS else kwargs
-        try:
-            target[key] = known[key](value)
-        except ValueError:
-            shown = "<url>" if key in _URL_OPTIONS else repr(value)
-            raise ValueError(f"{kind} spec option {key}={shown} is not valid") from None
-    if retry:
-        kwargs["retry"] = RetryPolicy(**retry)
-    return kwargs
+    """Keyword arguments for the ``kind`` (``gemini``, ``vertex``) constructor from the
+    query string of a spec; see :func:`audit.embedders.hosted._spec.parse_options`."""
+    return parse_hosted_options(
+        query,
+        options,
+        kind,
+        secret_hints=_SECRET_HINTS,
+        credentials=_CREDENTIALS,
+        url_options=_URL_OPTIONS,
+    )

@@ -160,16 +160,8 @@ def _is_transport_error(exc: BaseException) -> bool:
 class Transport(RetryingTransport):
     """The hosted retry loop, reading google-genai and google-api-core errors.
 
-    Parameters
-    ----------
-    backend : str
-        ``gemini`` or ``vertex`` (for logs and thread names).
-    retry : RetryPolicy
-        Backoff policy for transient errors.
-    max_workers : int
-        Concurrent requests.
-    usage : Usage
-        Counters and the request budget.
+    Constructed as :class:`~audit.embedders.hosted.RetryingTransport` (``backend`` is
+    ``gemini`` or ``vertex``).
     """
 
     log = log

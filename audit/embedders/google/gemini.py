@@ -26,13 +26,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
-from audit.embedders._usage import Usage
 from audit.embedders.base import EmbeddingError
+from audit.embedders.google._base import GoogleEmbedder, check_call_settings
 from audit.embedders.google._limits import (
     GEMINI_BATCH_LIMIT,
     GEMINI_MIN_DIM,
@@ -41,24 +40,11 @@ from audit.embedders.google._limits import (
     GEMINI_RECOMMENDED_DIMS,
     GEMINI_TASK_TYPES,
     GEMINI_TOKEN_LIMIT,
-    LengthReport,
     ids_text,
-    over_limit,
 )
-from audit.embedders.google._transport import (
-    BudgetExceededError,
-    GoogleCallError,
-    Request,
-    Transport,
-)
-from audit.embedders.hosted import (
-    CallFailure,
-    HostedEmbedder,
-    RetryPolicy,
-    check_endpoint,
-    safe_endpoint,
-)
-from audit.items import BadItemsError, Item, ItemError
+from audit.embedders.google._transport import BudgetExceededError, GoogleCallError, Request
+from audit.embedders.hosted import RetryPolicy, check_endpoint, safe_endpoint
+from audit.items import Item
 
 __all__ = [
     "BudgetExceededError",
@@ -70,10 +56,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LONG_TEXT = ("report", "error")
 
-
-class GeminiEmbedder(HostedEmbedder):
+class GeminiEmbedder(GoogleEmbedder):
     """Text embeddings from ``gemini-embedding-001`` (Gemini API or Vertex AI).
 
     Parameters
@@ -116,7 +100,9 @@ class GeminiEmbedder(HostedEmbedder):
     """
 
     modalities = frozenset({"text"})
-    whole_call = True
+    token_limit = GEMINI_TOKEN_LIMIT
+    shortens = "the service truncates them"
+    log = log
 
     def __init__(
         self,
@@ -155,10 +141,7 @@ class GeminiEmbedder(HostedEmbedder):
                 )
         if not 1 <= batch_size <= GEMINI_BATCH_LIMIT:
             raise ValueError(f"batch_size must be in [1, {GEMINI_BATCH_LIMIT}], got {batch_size}")
-        if long_text not in LONG_TEXT:
-            raise ValueError(f"long_text must be one of {', '.join(LONG_TEXT)}, got {long_text!r}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        check_call_settings(long_text, timeout)
         check_endpoint("base_url", base_url)
         self.model = model
         self.name = f"gemini:{model}"
@@ -167,11 +150,13 @@ class GeminiEmbedder(HostedEmbedder):
         self.project, self.location = project, location
         self.base_url = base_url
         self.batch_size = 1 if self.vertexai else batch_size
-        self.long_text = long_text
-        self.timeout = float(timeout)
-        self._start(
-            Transport("gemini", retry or RetryPolicy(), max_workers, Usage(max_requests)),
-            report=LengthReport(GEMINI_TOKEN_LIMIT),
+        self._start_google(
+            "gemini",
+            long_text=long_text,
+            timeout=timeout,
+            max_workers=max_workers,
+            retry=retry,
+            max_requests=max_requests,
             client=client,
         )
         self._set_dim(GEMINI_NATIVE_DIM if dim is None else dim)
@@ -213,9 +198,7 @@ class GeminiEmbedder(HostedEmbedder):
             "project": self.project if self.vertexai else None,
             "location": self.location if self.vertexai else None,
             "batch_size": self.batch_size,
-            "timeout": self.timeout,
-            "max_workers": self._shared.transport.max_workers,
-            "retry": asdict(self._shared.transport.retry),
+            **self._call_settings(),
         }
         out["usage"] = self.usage
         out["truncation"] = self._shared.extra["report"].as_dict()
@@ -226,7 +209,7 @@ class GeminiEmbedder(HostedEmbedder):
         return f"embedding {len(items)} text item(s)"
 
     def _before_send(self, items: list[Item], requests: list[Request]) -> None:
-        self._report_long(items)
+        self._report_long([(it.id, str(it.content)) for it in items])
 
     def _connect(self) -> None:
         self._client()
@@ -246,21 +229,12 @@ class GeminiEmbedder(HostedEmbedder):
             out[i] = row
         return out
 
-    def _call_error(self, failures: list[CallFailure]) -> BaseException:
-        return GoogleCallError(self.model, failures)
-
     def _task(self, purpose: str) -> str:
         return self.index_task if purpose == "index" else self.query_task
 
     def _requests(self, items: list[Item], purpose: str, *, record: bool) -> list[Request]:
         """The bodies the SDK sends, built offline (one per batch, or per text on Vertex)."""
-        if self.long_text == "error":
-            long_ids = over_limit([(it.id, str(it.content)) for it in items], GEMINI_TOKEN_LIMIT)
-            if long_ids:
-                raise BadItemsError(
-                    [ItemError(i, f"text is estimated over the {GEMINI_TOKEN_LIMIT}-token limit "
-                               "(long_text=error)") for i in long_ids]
-                )  # fmt: skip
+        self._refuse_long([(it.id, str(it.content)) for it in items])
         task = self._task(purpose)
         requests: list[Request] = []
         for start in range(0, len(items), self.batch_size):
@@ -372,22 +346,6 @@ class GeminiEmbedder(HostedEmbedder):
                 self._shared.extra["report"].add("truncated_by_service", [item_id])
                 self._note(item_id, "service truncated the text (statistics.truncated)")
         return rows
-
-    def _report_long(self, items: list[Item]) -> None:
-        long_ids = over_limit([(it.id, str(it.content)) for it in items], GEMINI_TOKEN_LIMIT)
-        if not long_ids:
-            return
-        self._shared.extra["report"].add("over_estimate", long_ids)
-        for item_id in long_ids:
-            self._note(item_id, f"text estimated over the documented {GEMINI_TOKEN_LIMIT} tokens")
-        log.warning(
-            "%s: %d text item(s) estimated over the documented %d-token limit; the service "
-            "truncates them: %s",
-            self.name,
-            len(long_ids),
-            GEMINI_TOKEN_LIMIT,
-            ids_text(long_ids),
-        )
 
 
 def from_spec(arg: str | None) -> GeminiEmbedder:

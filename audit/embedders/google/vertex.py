@@ -23,14 +23,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from audit.embedders._usage import Usage
 from audit.embedders.base import EmbeddingError
+from audit.embedders.google._base import GoogleEmbedder, check_call_settings
 from audit.embedders.google._limits import (
     VERTEX_MM_DIMS,
     VERTEX_MM_MODEL,
@@ -38,20 +37,13 @@ from audit.embedders.google._limits import (
     VERTEX_MM_TOKEN_LIMIT,
     VERTEX_MM_VIDEO_DIM,
     VERTEX_MM_WINDOW_SECONDS,
-    LengthReport,
     ids_text,
-    over_limit,
     video_mode,
 )
 from audit.embedders.google._media import MediaSettings
-from audit.embedders.google._transport import (
-    BudgetExceededError,
-    GoogleCallError,
-    Request,
-    Transport,
-)
+from audit.embedders.google._transport import BudgetExceededError, GoogleCallError, Request
 from audit.embedders.google._vertex_body import Prepared, parse, plain, pool, prepare
-from audit.embedders.hosted import CallFailure, HostedEmbedder, RetryPolicy, safe_endpoint
+from audit.embedders.hosted import RetryPolicy, safe_endpoint
 from audit.items import BadItemsError, Item, ItemError
 
 __all__ = [
@@ -64,14 +56,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LONG_TEXT = ("report", "error")
 _NO_ADC = (
     "no Google Cloud credentials: run `gcloud auth application-default login` or set "
     "GOOGLE_APPLICATION_CREDENTIALS (Application Default Credentials)"
 )
 
 
-class VertexMultimodalEmbedder(HostedEmbedder):
+class VertexMultimodalEmbedder(GoogleEmbedder):
     """Embeddings from Vertex AI ``multimodalembedding@001``.
 
     Parameters
@@ -117,8 +108,10 @@ class VertexMultimodalEmbedder(HostedEmbedder):
         A prebuilt ``PredictionServiceClient``.
     """
 
-    whole_call = True
     dims = VERTEX_MM_DIMS
+    token_limit = VERTEX_MM_TOKEN_LIMIT
+    shortens = "the model shortens them"
+    log = log
 
     def __init__(
         self,
@@ -145,10 +138,7 @@ class VertexMultimodalEmbedder(HostedEmbedder):
         super().__init__()
         if model != VERTEX_MM_MODEL:
             raise ValueError(f"vertex model {model!r} is not supported; use {VERTEX_MM_MODEL}")
-        if long_text not in LONG_TEXT:
-            raise ValueError(f"long_text must be one of {', '.join(LONG_TEXT)}, got {long_text!r}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        check_call_settings(long_text, timeout)
         if (
             api_endpoint
             and "://" in api_endpoint
@@ -170,12 +160,14 @@ class VertexMultimodalEmbedder(HostedEmbedder):
         self.media = MediaSettings(
             video_interval, video_max_seconds, doc_max_pages, doc_dpi, max_inline_bytes
         )
-        self.long_text = long_text
-        self.timeout = float(timeout)
         self._credentials = credentials
-        self._start(
-            Transport("vertex", retry or RetryPolicy(), max_workers, Usage(max_requests)),
-            report=LengthReport(VERTEX_MM_TOKEN_LIMIT),
+        self._start_google(
+            "vertex",
+            long_text=long_text,
+            timeout=timeout,
+            max_workers=max_workers,
+            retry=retry,
+            max_requests=max_requests,
             client=client,
             resource=None,
             project=None,
@@ -231,9 +223,7 @@ class VertexMultimodalEmbedder(HostedEmbedder):
             or f"{self.location}-aiplatform.googleapis.com",
             "project": self.project or self._shared.extra["project"],
             "location": self.location,
-            "timeout": self.timeout,
-            "max_workers": self._shared.transport.max_workers,
-            "retry": asdict(self._shared.transport.retry),
+            **self._call_settings(),
         }
         out["usage"] = self.usage
         out["truncation"] = self._shared.extra["report"].as_dict()
@@ -291,18 +281,8 @@ class VertexMultimodalEmbedder(HostedEmbedder):
             out[i] = pool(parts)
         return out
 
-    def _call_error(self, failures: list[CallFailure]) -> BaseException:
-        return GoogleCallError(self.model, failures)
-
     def _prepare(self, items: list[Item]) -> Prepared:
-        if self.long_text == "error":
-            texts = [(it.id, str(it.content)) for it in items if it.modality == "text"]
-            long_ids = over_limit(texts, VERTEX_MM_TOKEN_LIMIT)
-            if long_ids:
-                raise BadItemsError(
-                    [ItemError(i, f"text is estimated over the {VERTEX_MM_TOKEN_LIMIT}-token "
-                               "limit (long_text=error)") for i in long_ids]
-                )  # fmt: skip
+        self._refuse_long([(it.id, str(it.content)) for it in items if it.modality == "text"])
         return prepare(items, self.dim, self.media)
 
     def _client(self) -> tuple[Any, str]:
@@ -354,22 +334,7 @@ class VertexMultimodalEmbedder(HostedEmbedder):
         return client, resource
 
     def _report(self, items: list[Item], prepared: Prepared) -> None:
-        texts = [(it.id, str(it.content)) for it in items if it.modality == "text"]
-        long_ids = over_limit(texts, VERTEX_MM_TOKEN_LIMIT)
-        if long_ids:
-            self._shared.extra["report"].add("over_estimate", long_ids)
-            for item_id in long_ids:
-                self._note(
-                    item_id, f"text estimated over the documented {VERTEX_MM_TOKEN_LIMIT} tokens"
-                )
-            log.warning(
-                "%s: %d text item(s) estimated over the documented %d-token limit; the model "
-                "shortens them: %s",
-                self.name,
-                len(long_ids),
-                VERTEX_MM_TOKEN_LIMIT,
-                ids_text(long_ids),
-            )
+        self._report_long([(it.id, str(it.content)) for it in items if it.modality == "text"])
         cut = [*prepared.pages_cut, *prepared.video_cut]
         for item_id, (done, total) in prepared.pages_cut.items():
             self._note(item_id, f"embedded {done} of {total} pages")
