@@ -20,6 +20,7 @@ from audit.embedders.base import Embedder, Purpose, check_request, check_vectors
 from audit.embedders.base import truncate as truncate_vectors
 from audit.items import Item
 from audit.weights import sha256_file
+from fairness.debias import needs_groups_at_transform
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class ProjectedEmbedder(EmbedderWrapper):
         source: str | Path | None = None,
         fit_info: dict[str, Any] | None = None,
     ) -> None:
-        if type(debiaser).__name__ == "CorrelationRemoverDebiaser":
+        if needs_groups_at_transform(debiaser):  # the methods' metadata, not a class name
             raise TypeError(
                 "CorrelationRemover needs each row's group at transform time, so it cannot "
                 "debias queries or new items; use FairPCA, PCADebiaser or LEACE"

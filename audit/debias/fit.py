@@ -6,9 +6,9 @@ split (fit or held-out probe), the fit rows of each chunk go to
 (:func:`fit_from_chunks`); memory holds one chunk, d x d statistics and the probe rows
 (at most ``max_probe``). Three sources feed it:
 
-* :func:`fit_debias`: the one-shot fit, one chunk of every item; its projection is
-  exactly ``fit`` on the split's fit rows.
-* :func:`fit_debias_streaming`: an embedder, ``chunk_size`` items at a time.
+* :func:`fit_debias`: an embedder and items; by default the one-shot fit, one chunk
+  of every item, whose projection is exactly ``fit`` on the split's fit rows.
+* :func:`fit_debias_streaming`: the same, ``chunk_size`` items at a time.
 * :func:`fit_debias_from_shards`: vectors the Ray engine already wrote, joined to labels
   by item id.
 
@@ -233,65 +233,54 @@ def fit_debias(
     probe_fraction: float = 0.5,
     seed: int = 0,
     dataset_name: str = "",
+    chunk_size: int | None = None,
+    max_probe: int | None = None,
 ) -> tuple[Any, FitReport]:
-    """Fit a debiaser on a disjoint split and measure it on the other split (one chunk).
+    """Fit a debiaser on a disjoint split and measure it on the other split.
+
+    Parameters
+    ----------
+    embedder : Embedder
+        Embeds the items (purpose ``index``).
+    items : list of Item
+        Each must carry ``attribute``.
+    attribute : str
+        The group attribute.
+    method : str
+        One of :data:`audit.debias.methods.PROJECTION_METHODS`.
+    n_components : int, optional
+        Output size (default: the method's largest).
+    sizes : list of int, optional
+        Target sizes the report measures (default: the output size).
+    probe_fraction : float
+        Held-out share (stratified split with ``seed``).
+    seed : int
+        Seed of the split and of the probe's folds.
+    dataset_name : str
+        Recorded in the report.
+    chunk_size : int, optional
+        Embed and fit this many items at a time; None (default): one chunk of every
+        item, whose projection is exactly ``fit`` on the split's fit rows.
+    max_probe : int, optional
+        Most held-out items kept for the probe (a stratified subset); None: all.
 
     Returns
     -------
     (debiaser, report)
         The fitted estimator (save it with ``.save(path)``) and the fit report
-        (``report.streaming`` is None).
+        (``report.streaming`` is None for one chunk of every item).
     """
-    debiaser, report = fit_debias_streaming(
-        embedder,
-        items,
-        attribute=attribute,
-        method=method,
-        n_components=n_components,
-        sizes=sizes,
-        probe_fraction=probe_fraction,
-        seed=seed,
-        dataset_name=dataset_name,
-        chunk_size=max(len(items), 1),
-        max_probe=None,
-    )
-    report.streaming = None  # one chunk of every item: not a streamed fit
-    return debiaser, report
-
-
-def fit_debias_streaming(
-    embedder: Embedder,
-    items: list[Item],
-    *,
-    attribute: str,
-    method: str = "fairpca",
-    n_components: int | None = None,
-    sizes: list[int] | None = None,
-    probe_fraction: float = 0.5,
-    seed: int = 0,
-    dataset_name: str = "",
-    chunk_size: int = 1024,
-    max_probe: int | None = 50_000,
-) -> tuple[Any, FitReport]:
-    """:func:`fit_debias`, embedding and fitting ``chunk_size`` items at a time.
-
-    Same split and same estimator as :func:`fit_debias` (equal results up to
-    rounding while the probe split has at most ``max_probe`` items; above that a
-    stratified subset of ``max_probe`` is probed). Memory: one chunk of vectors, the
-    d x d statistics and the kept probe vectors.
-
-    Returns
-    -------
-    (debiaser, report)
-    """
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
         raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
     labels = _labels(items, attribute)
     role, order = _split(labels, attribute, probe_fraction, seed, max_probe)
+    step = chunk_size or len(items)
 
     def chunks() -> Iterator[Chunk]:
-        for i0 in range(0, len(items), chunk_size):
-            part = slice(i0, i0 + chunk_size)
+        for i0 in range(0, len(items), step):
+            part = slice(i0, i0 + step)
             X = embedder.embed(items[part], purpose="index").astype(np.float64)
             yield X, labels[part], role[part], order[part]
 
@@ -300,11 +289,38 @@ def fit_debias_streaming(
         "attribute": attribute,
         "embedder": embedder.fingerprint,
         "groups": _groups(labels),
-        "streaming": {"chunk_size": chunk_size, "max_probe": max_probe, "rows": len(items)},
+        "streaming": None
+        if chunk_size is None
+        else {"chunk_size": chunk_size, "max_probe": max_probe, "rows": len(items)},
     }
     return fit_chunked(
         chunks(), method=method, n_components=n_components, sizes=sizes, seed=seed, header=header
     )
+
+
+def fit_debias_streaming(
+    embedder: Embedder,
+    items: list[Item],
+    *,
+    chunk_size: int = 1024,
+    max_probe: int | None = 50_000,
+    **options: Any,
+) -> tuple[Any, FitReport]:
+    """:func:`fit_debias`, embedding and fitting ``chunk_size`` items at a time.
+
+    Same split and same estimator as the one-shot fit (equal results up to rounding
+    while the probe split has at most ``max_probe`` items; above that a stratified
+    subset of ``max_probe`` is probed). Memory: one chunk of vectors, the d x d
+    statistics and the kept probe vectors. ``options`` are :func:`fit_debias`'s
+    (``attribute`` is required).
+
+    Returns
+    -------
+    (debiaser, report)
+    """
+    if chunk_size is None:
+        raise ValueError("chunk_size must be an int >= 1, got None")
+    return fit_debias(embedder, items, chunk_size=chunk_size, max_probe=max_probe, **options)
 
 
 def group_labels(items: Iterable[Item], attribute: str) -> dict[str, str]:

@@ -33,6 +33,20 @@ class PersistableMixin:
     ) -> PersistableMixin:
         raise NotImplementedError
 
+    @classmethod
+    def _new_from_state(cls, params: dict[str, Any], state: dict[str, Any]) -> Any:
+        """A new estimator with the saved parameters and the fields every debiaser saves
+        (input size and names, group labels, attribute names); ``_from_state`` adds its own.
+        """
+        est: Any = cls(**params)
+        est._validate_params()
+        est.n_features_in_ = int(state["n_features_in"])
+        if "feature_names_in" in state:
+            est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+        est.groups_ = [[label_from_json(g) for g in labels] for labels in state["groups"]]
+        est.sensitive_names_ = [str(n) for n in state["sensitive_names"]]
+        return est
+
     def save(self, path: str | os.PathLike[str], *, include_statistics: bool = True) -> Path:
         """Save the fitted debiaser to ``path`` (.npz or .safetensors), without pickle.
 
@@ -277,15 +291,9 @@ class StatsDebiaser(PersistableMixin, TransformerMixin, BaseEstimator):
     def _from_state(
         cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]
     ) -> StatsDebiaser:
-        est = cls(**params)
-        est._validate_params()
-        d = int(state["n_features_in"])
-        est.n_features_in_ = d
-        if "feature_names_in" in state:
-            est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+        est = cls._new_from_state(params, state)
+        d = est.n_features_in_
         est.n_samples_seen_ = int(state["n_samples_seen"])
-        est.sensitive_names_ = [str(n) for n in state["sensitive_names"]]
-        est.groups_ = [[label_from_json(g) for g in labels] for labels in state["groups"]]
         est.group_counts_, est.group_means_ = [], []
         for a, labels in enumerate(est.groups_):
             m = len(labels)

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import PersistableMixin, _require
-from ._groups import encode_sensitive_features, label_from_json, label_to_json
+from ._groups import encode_sensitive_features, label_to_json
 
 __all__ = ["CorrelationRemoverDebiaser"]
 
@@ -192,14 +192,8 @@ class CorrelationRemoverDebiaser(
     def _from_state(
         cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]
     ) -> CorrelationRemoverDebiaser:
-        est = cls(**params)
-        est._validate_params()
-        d = int(state["n_features_in"])
-        est.n_features_in_ = d
-        if "feature_names_in" in state:
-            est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
-        est.groups_ = [[label_from_json(g) for g in labels] for labels in state["groups"]]
-        est.sensitive_names_ = [str(n) for n in state["sensitive_names"]]
+        est = cls._new_from_state(params, state)
+        d = est.n_features_in_
         est.upstream_scalar_mean_ = bool(state["upstream_scalar_mean"])
         n_dummies = sum(len(labels) - 1 for labels in est.groups_)
         est.beta_ = _require(arrays, "beta_", (n_dummies, d))
