@@ -125,6 +125,26 @@ def test_a_bad_import_breaks_its_contract(contract: str, tree_copy: Path) -> Non
     assert clean.returncode == 0 and set(_verdicts(clean.stdout).values()) == {"KEPT"}
 
 
+def test_the_dashboard_takes_only_schema_names_from_audit_compare() -> None:
+    # The "dashboard" contract allows the package audit.compare, whose __init__ imports only
+    # the schema; its other names load lazily, out of the import graph's sight. So every
+    # name the dashboard takes from it must be a schema name.
+    import ast
+
+    import audit.compare._schema as schema
+
+    allowed = {n for n in vars(schema) if not n.startswith("_")}
+    taken = []
+    for path in sorted((ROOT / "dashboard").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "audit.compare":
+                taken += [(path.name, a.name) for a in node.names]
+            if isinstance(node, ast.Import):
+                assert all(a.name != "audit.compare" for a in node.names), path
+    assert taken, "the dashboard reads comparisons through audit.compare"
+    assert [t for t in taken if t[1] not in allowed] == []
+
+
 # -- run time: a fresh interpreter must not load torch --------------------------------
 
 
@@ -257,11 +277,15 @@ def test_lazy_packages_load_only_what_is_read() -> None:
         """
         import importlib
         import redteam
+        import dashboard
         import audit.compare as compare
         loaded_compare = sorted(m for m in sys.modules if m.startswith("audit.compare."))
+        loaded_dashboard = sorted(m for m in sys.modules if m.startswith("dashboard."))
         before = 'torch' in sys.modules
         same = {}
-        for pkg, table in ((redteam, redteam._SOURCES), (compare, compare._LAZY)):
+        tables = ((redteam, redteam._SOURCES), (compare, compare._LAZY),
+                  (dashboard, dashboard._SOURCES))
+        for pkg, table in tables:
             for name in pkg.__all__:
                 value = getattr(pkg, name)
                 src = table.get(name)
@@ -274,12 +298,14 @@ def test_lazy_packages_load_only_what_is_read() -> None:
             missing = "no error"
         except AttributeError as exc:
             missing = str(exc)
-        OUT = {'loaded_compare': loaded_compare, 'before': before, 'same': same,
+        OUT = {'loaded_compare': loaded_compare, 'loaded_dashboard': loaded_dashboard,
+               'before': before, 'same': same,
                'missing': missing, 'dir': sorted(set(redteam.__all__) - set(dir(redteam)))}
         """
     )
     # import alone: the comparison schema, nothing else; no torch
     assert got["loaded_compare"] == ["audit.compare._schema"]
+    assert got["loaded_dashboard"] == []
     assert got["before"] is False
     # every public name resolves to the object its module defines
     assert got["same"] and all(got["same"].values()), got["same"]
