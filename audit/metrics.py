@@ -122,6 +122,7 @@ _add("ndcg", "normalised discounted cumulative gain at k", "higher", at_k="requi
 _add("mrr", "mean reciprocal rank of the first relevant item", "higher", at_k="optional")
 _add("map", "mean average precision", "higher", at_k="optional")
 _add("avg_recall", "recall averaged over the cut-offs", "higher")
+_add("avg_hit", "hit averaged over the cut-offs (R@1, R@5, R@10)", None)
 _add("precision", "share of the flagged or retrieved items that are relevant", "higher")
 for _family in ("recall", "hit", "ndcg", "mrr"):
     _add(
