@@ -36,7 +36,12 @@ class _CallableEntry:
 
     name: str
     target: Callable[..., Any]
-    description: str
+
+    def __post_init__(self) -> None:
+        # One description, on the component: its docstring's first paragraph, one line.
+        if not getattr(self, "description", ""):
+            doc = (self.target.__doc__ or "").strip().split("\n\n")[0]
+            object.__setattr__(self, "description", " ".join(doc.split()))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.target(*args, **kwargs)
@@ -52,22 +57,23 @@ class IndexAttackSpec(_CallableEntry):
         Registry name.
     target : callable
         The function that runs the attack.
-    description : str
-        One line for docs and listings.
     modality : str
         What is planted in the index ("image", "text").
     norm : Norm
         What bounds the planted perturbation.
-    threat_model : ThreatModel
-        Always "index": the attacker writes indexed items.
     gradients : bool
         Needs a differentiable path to the encoder (else model scores or nothing).
+    description : str
+        One line for docs and listings (default: the function's docstring, first paragraph).
+    threat_model : ThreatModel
+        Always "index": the attacker writes indexed items.
     """
 
-    modality: str = "image"
-    norm: Norm = "unbounded"
+    modality: str
+    norm: Norm
+    gradients: bool
+    description: str = ""
     threat_model: ThreatModel = "index"
-    gradients: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,16 +86,17 @@ class DefenseSpec(_CallableEntry):
         Registry name.
     target : callable
         The class or function implementing it.
-    description : str
-        One line for docs and listings.
     applies_to : AppliesTo
         Where it acts.
     role : Role
         How it acts.
     counters : tuple of ThreatModel
         The threat models it is meant against.
+    description : str
+        One line for docs and listings (default: the component's docstring, first paragraph).
     """
 
-    applies_to: AppliesTo = "text-query"
-    role: Role = "sanitizer"
-    counters: tuple[ThreatModel, ...] = ()
+    applies_to: AppliesTo
+    role: Role
+    counters: tuple[ThreatModel, ...]
+    description: str = ""

@@ -22,79 +22,19 @@ from redteam.defenses._unicode import (
     resolve_bidi_overrides,
 )
 
-#: Registered defenses: name -> DefenseSpec (callable: builds or applies the defense).
-#: Registration order is the order a run applies them in (squeezers: jpeg, then bit-depth).
+#: Registered defenses: name -> DefenseSpec (callable: builds or applies the defense); the
+#: description is the component's docstring. Registration order is the order a run applies
+#: them in (squeezers: jpeg, then bit-depth).
 defenses: Registry[DefenseSpec] = Registry("defense")
-defenses.add(
-    DefenseSpec(
-        "unicode-sanitize",
-        UnicodeSanitizer,
-        "NFKC, bidi overrides resolved, invisible characters stripped, homoglyphs folded",
-        applies_to="text-query",
-        role="sanitizer",
-        counters=("text", "index"),
-    )
-)
-defenses.add(
-    DefenseSpec(
-        "jpeg",
-        jpeg_squeeze,
-        "feature squeezing by JPEG re-encoding (Xu et al. 2018)",
-        applies_to="image-input",
-        role="squeezer",
-        counters=("white-box", "black-box", "index"),
-    )
-)
-defenses.add(
-    DefenseSpec(
-        "bit-depth",
-        bit_depth_squeeze,
-        "feature squeezing by colour bit-depth reduction (Xu et al. 2018)",
-        applies_to="image-input",
-        role="squeezer",
-        counters=("white-box", "black-box", "index"),
-    )
-)
-defenses.add(
-    DefenseSpec(
-        "squeeze-detector",
-        SqueezeDetector,
-        "flags inputs whose embedding moves under squeezing (cosine distance)",
-        applies_to="image-input",
-        role="detector",
-        counters=("white-box", "black-box"),
-    )
-)
-defenses.add(
-    DefenseSpec(
-        "hubness",
-        detect_hubs,
-        "flags index items with an outlying k-occurrence (robust z-score)",
-        applies_to="index",
-        role="detector",
-        counters=("index",),
-    )
-)
-defenses.add(
-    DefenseSpec(
-        "csls",
-        CSLS,
-        "CSLS re-ranking: hubs pay their mean similarity to reference queries",
-        applies_to="index-scores",
-        role="reranker",
-        counters=("index",),
-    )
-)
-defenses.add(
-    DefenseSpec(
-        "mutual-proximity",
-        MutualProximity,
-        "mutual-proximity re-ranking (Gaussian form, Schnitzer et al. 2012)",
-        applies_to="index-scores",
-        role="reranker",
-        counters=("index",),
-    )
-)
+# The threat models a defense is meant against (DefenseSpec.counters).
+_QUERY, _IMAGE, _INDEX = ("text", "index"), ("white-box", "black-box", "index"), ("index",)
+defenses.add(DefenseSpec("unicode-sanitize", UnicodeSanitizer, "text-query", "sanitizer", _QUERY))
+defenses.add(DefenseSpec("jpeg", jpeg_squeeze, "image-input", "squeezer", _IMAGE))
+defenses.add(DefenseSpec("bit-depth", bit_depth_squeeze, "image-input", "squeezer", _IMAGE))
+defenses.add(DefenseSpec("squeeze-detector", SqueezeDetector, "image-input", "detector", _IMAGE))
+defenses.add(DefenseSpec("hubness", detect_hubs, "index", "detector", _INDEX))
+defenses.add(DefenseSpec("csls", CSLS, "index-scores", "reranker", _INDEX))
+defenses.add(DefenseSpec("mutual-proximity", MutualProximity, "index-scores", "reranker", _INDEX))
 
 __all__ = [
     "CSLS",

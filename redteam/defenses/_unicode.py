@@ -90,7 +90,10 @@ def fold_confusables(text: str, mode: ConfusableMode = "auto") -> str:
 
 
 class UnicodeSanitizer:
-    """Callable text defense: ``sanitizer(list_of_texts) -> list_of_texts``.
+    """Unicode sanitisation of text queries: NFKC, bidi overrides resolved, invisible
+    characters stripped, Latin homoglyphs folded.
+
+    Callable: ``sanitizer(list_of_texts) -> list_of_texts``.
 
     Parameters
     ----------

@@ -19,47 +19,13 @@ from redteam.index._poison_prefix import (
     query_keywords,
 )
 
-#: Registered indexed-data attacks: name -> IndexAttackSpec (callable: runs the attack).
+#: Registered indexed-data attacks: name -> IndexAttackSpec (callable: runs the attack); the
+#: description is the function's docstring.
 index_attacks: Registry[IndexAttackSpec] = Registry("index attack")
-index_attacks.add(
-    IndexAttackSpec(
-        "hijack",
-        hijack,
-        "targeted hijack: perturb an indexed image until it is top-1 for a chosen query",
-        modality="image",
-        norm="Linf",
-        gradients=True,
-    )
-)
-index_attacks.add(
-    IndexAttackSpec(
-        "hub",
-        adversarial_hub,
-        "adversarial hub: one indexed image near many queries (Zhang et al. 2024)",
-        modality="image",
-        norm="Linf",
-        gradients=True,
-    )
-)
-index_attacks.add(
-    IndexAttackSpec(
-        "poison-prefix",
-        prefix_poison,
-        "corpus poisoning by passages that lead with the query (PoisonedRAG, black-box)",
-        modality="text",
-        norm="unbounded",
-    )
-)
-index_attacks.add(
-    IndexAttackSpec(
-        "poison-hotflip",
-        hotflip_passage,
-        "corpus poisoning by gradient-guided token flips (HotFlip, Zhong et al. 2023)",
-        modality="text",
-        norm="tokens",
-        gradients=True,
-    )
-)
+index_attacks.add(IndexAttackSpec("hijack", hijack, "image", "Linf", gradients=True))
+index_attacks.add(IndexAttackSpec("hub", adversarial_hub, "image", "Linf", gradients=True))
+index_attacks.add(IndexAttackSpec("poison-prefix", prefix_poison, "text", "unbounded", False))
+index_attacks.add(IndexAttackSpec("poison-hotflip", hotflip_passage, "text", "tokens", True))
 
 __all__ = [
     "STOPWORDS",
