@@ -77,6 +77,11 @@ BAD_IMPORTS = {
     "backends": ("audit/embedders/base.py", "import audit.gates", "audit.embedders.base"),
     "dashboard": ("dashboard/_frames.py", "import audit.config", "dashboard._frames"),
     "cli": ("audit/gates/_files.py", "import audit.cli", "audit.gates._files"),
+    "summaries": (
+        "audit/suites/_summaries/redteam.py",
+        "import audit.suites.redteam",
+        "audit.suites._summaries.redteam",
+    ),
     "torch-free": ("audit/summary.py", "import torch", "audit.summary"),
 }
 
