@@ -53,10 +53,8 @@ class IndexAttackSpec(_CallableEntry):
 
     Attributes
     ----------
-    name : str
-        Registry name.
-    target : callable
-        The function that runs the attack.
+    name, target : str, callable
+        Registry name; the function that runs the attack.
     modality : str
         What is planted in the index ("image", "text").
     norm : Norm
@@ -82,10 +80,8 @@ class DefenseSpec(_CallableEntry):
 
     Attributes
     ----------
-    name : str
-        Registry name.
-    target : callable
-        The class or function implementing it.
+    name, target : str, callable
+        Registry name; the class or function implementing it.
     applies_to : AppliesTo
         Where it acts.
     role : Role

@@ -22,20 +22,6 @@ from redteam.defenses._unicode import (
     resolve_bidi_overrides,
 )
 
-#: Registered defenses: name -> DefenseSpec (callable: builds or applies the defense); the
-#: description is the component's docstring. Registration order is the order a run applies
-#: them in (squeezers: jpeg, then bit-depth).
-defenses: Registry[DefenseSpec] = Registry("defense")
-# The threat models a defense is meant against (DefenseSpec.counters).
-_QUERY, _IMAGE, _INDEX = ("text", "index"), ("white-box", "black-box", "index"), ("index",)
-defenses.add(DefenseSpec("unicode-sanitize", UnicodeSanitizer, "text-query", "sanitizer", _QUERY))
-defenses.add(DefenseSpec("jpeg", jpeg_squeeze, "image-input", "squeezer", _IMAGE))
-defenses.add(DefenseSpec("bit-depth", bit_depth_squeeze, "image-input", "squeezer", _IMAGE))
-defenses.add(DefenseSpec("squeeze-detector", SqueezeDetector, "image-input", "detector", _IMAGE))
-defenses.add(DefenseSpec("hubness", detect_hubs, "index", "detector", _INDEX))
-defenses.add(DefenseSpec("csls", CSLS, "index-scores", "reranker", _INDEX))
-defenses.add(DefenseSpec("mutual-proximity", MutualProximity, "index-scores", "reranker", _INDEX))
-
 __all__ = [
     "CSLS",
     "DEFAULT_IGNORABLE_RANGES",
@@ -55,3 +41,17 @@ __all__ = [
     "resolve_bidi_overrides",
     "robust_zscores",
 ]
+
+#: Registered defenses: name -> DefenseSpec (callable: builds or applies the defense); the
+#: description is the component's docstring. Registration order is the order a run applies
+#: them in (squeezers: jpeg, then bit-depth).
+defenses: Registry[DefenseSpec] = Registry("defense")
+# The threat models a defense is meant against (DefenseSpec.counters).
+_QUERY, _IMAGE, _INDEX = ("text", "index"), ("white-box", "black-box", "index"), ("index",)
+defenses.add(DefenseSpec("unicode-sanitize", UnicodeSanitizer, "text-query", "sanitizer", _QUERY))
+defenses.add(DefenseSpec("jpeg", jpeg_squeeze, "image-input", "squeezer", _IMAGE))
+defenses.add(DefenseSpec("bit-depth", bit_depth_squeeze, "image-input", "squeezer", _IMAGE))
+defenses.add(DefenseSpec("squeeze-detector", SqueezeDetector, "image-input", "detector", _IMAGE))
+defenses.add(DefenseSpec("hubness", detect_hubs, "index", "detector", _INDEX))
+defenses.add(DefenseSpec("csls", CSLS, "index-scores", "reranker", _INDEX))
+defenses.add(DefenseSpec("mutual-proximity", MutualProximity, "index-scores", "reranker", _INDEX))

@@ -19,14 +19,6 @@ from redteam.index._poison_prefix import (
     query_keywords,
 )
 
-#: Registered indexed-data attacks: name -> IndexAttackSpec (callable: runs the attack); the
-#: description is the function's docstring.
-index_attacks: Registry[IndexAttackSpec] = Registry("index attack")
-index_attacks.add(IndexAttackSpec("hijack", hijack, "image", "Linf", gradients=True))
-index_attacks.add(IndexAttackSpec("hub", adversarial_hub, "image", "Linf", gradients=True))
-index_attacks.add(IndexAttackSpec("poison-prefix", prefix_poison, "text", "unbounded", False))
-index_attacks.add(IndexAttackSpec("poison-hotflip", hotflip_passage, "text", "tokens", True))
-
 __all__ = [
     "STOPWORDS",
     "HijackResult",
@@ -45,3 +37,11 @@ __all__ = [
     "prefix_poison",
     "query_keywords",
 ]
+
+#: Registered indexed-data attacks: name -> IndexAttackSpec (callable: runs the attack); the
+#: description is the function's docstring.
+index_attacks: Registry[IndexAttackSpec] = Registry("index attack")
+index_attacks.add(IndexAttackSpec("hijack", hijack, "image", "Linf", gradients=True))
+index_attacks.add(IndexAttackSpec("hub", adversarial_hub, "image", "Linf", gradients=True))
+index_attacks.add(IndexAttackSpec("poison-prefix", prefix_poison, "text", "unbounded", False))
+index_attacks.add(IndexAttackSpec("poison-hotflip", hotflip_passage, "text", "tokens", True))
