@@ -32,7 +32,12 @@ Role = Literal["sanitizer", "squeezer", "detector", "reranker"]
 
 @dataclass(frozen=True)
 class _CallableEntry:
-    """A registry entry that forwards calls to its component ``target``."""
+    """A registry entry that forwards calls to its component ``target``.
+
+    Every entry has ``name`` (its registry name), ``target`` (the class or function) and
+    ``description`` (one line for docs and listings; default: the first paragraph of the
+    target's docstring, so the text is kept once, on the component).
+    """
 
     name: str
     target: Callable[..., Any]
@@ -51,18 +56,17 @@ class _CallableEntry:
 class IndexAttackSpec(_CallableEntry):
     """One registered attack on indexed data (:data:`redteam.index.index_attacks`).
 
+    ``target`` is the function that runs the attack. Attributes besides ``name``,
+    ``target`` and ``description``:
+
     Attributes
     ----------
-    name, target : str, callable
-        Registry name; the function that runs the attack.
     modality : str
         What is planted in the index ("image", "text").
     norm : Norm
         What bounds the planted perturbation.
     gradients : bool
         Needs a differentiable path to the encoder (else model scores or nothing).
-    description : str
-        One line for docs and listings (default: the function's docstring, first paragraph).
     threat_model : ThreatModel
         Always "index": the attacker writes indexed items.
     """
@@ -78,18 +82,17 @@ class IndexAttackSpec(_CallableEntry):
 class DefenseSpec(_CallableEntry):
     """One registered defense (:data:`redteam.defenses.defenses`).
 
+    ``target`` is the class or function implementing it; ``counters`` the threat models it
+    is meant against, ``applies_to`` where it acts and ``role`` how.
+
     Attributes
     ----------
-    name, target : str, callable
-        Registry name; the class or function implementing it.
     applies_to : AppliesTo
         Where it acts.
     role : Role
         How it acts.
     counters : tuple of ThreatModel
         The threat models it is meant against.
-    description : str
-        One line for docs and listings (default: the component's docstring, first paragraph).
     """
 
     applies_to: AppliesTo
