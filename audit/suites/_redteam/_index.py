@@ -29,7 +29,7 @@ from audit.suites._redteam._adapters import (
 )
 from audit.suites._redteam._image import squeezers
 from audit.suites._redteam._options import RedteamOptions
-from audit.suites._redteam._results import clean_cost, result, skipped
+from audit.suites._redteam._results import ASR, clean_cost, result, skipped
 from redteam.defenses import defenses, detect_hubs
 from redteam.index import adversarial_hub, hijack
 from redteam.metrics import ranks_of, topk_indices, unit_rows
@@ -269,15 +269,8 @@ def _hub(
         hub_pos = int(np.searchsorted(keep, hub_row))
         top_served = topk_indices(q[held] @ index[keep].T, min(top, len(keep)))
         asr = float(np.mean((top_served == hub_pos).any(axis=1)))
-    yield result(
-        "index/hub",
-        "attack_success_rate",
-        asr,
-        modality=task.modality,
-        n=len(held),
-        variant="defended",
-        **(base | {"defense": "hubness", "k": top}),
-    )
+    defended = {"modality": task.modality, "n": len(held), "variant": "defended"}
+    yield result("index/hub", ASR, asr, **defended, **(base | {"defense": "hubness", "k": top}))
     rel = task.relevant[held]
     cos_recall = float(np.mean(ranks_of(q[held] @ g.T, rel) < top))
     keep_clean = np.setdiff1d(np.arange(len(g)), det_clean.flagged)
@@ -295,15 +288,7 @@ def _hub(
     for name in opts.rerankers:
         scores = defenses.get(name)(k=hk).fit(index, q[probe]).scores(q[held])
         asr = float(np.mean((topk_indices(scores, top) == hub_row).any(axis=1)))
-        yield result(
-            "index/hub",
-            "attack_success_rate",
-            asr,
-            modality=task.modality,
-            n=len(held),
-            variant="defended",
-            **(base | {"defense": name, "k": top}),
-        )
+        yield result("index/hub", ASR, asr, **defended, **(base | {"defense": name, "k": top}))
         clean_scores = defenses.get(name)(k=hk).fit(g, q[probe]).scores(q[held])
         rr = float(np.mean(ranks_of(clean_scores, rel) < top))
         yield clean_cost(
