@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from collections.abc import Sequence
 
 from audit._version import __version__
@@ -76,4 +78,12 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
         return ExitCode.USAGE
     _setup_logging(args.verbose, args.quiet)
     handlers = {command.NAME: command.run for command in COMMANDS}
-    return handlers[args.command](args)
+    try:
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at exit
+        return code
+    except BrokenPipeError:
+        # `audit list probes | head`: the reader left; say nothing more (Python's
+        # documented recipe: point stdout at devnull so the exit flush cannot fail again).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK

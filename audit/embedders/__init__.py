@@ -54,14 +54,23 @@ __all__ = [
 class EmbedderEntry:
     """A backend: ``module:factory`` taking the spec's argument, and a description.
 
-    ``check`` (``module:function``) validates the argument's options without building
-    the backend; :func:`check_spec` calls it.
+    The optional hooks are ``module:function`` strings, imported only when used (so
+    ``audit --help`` and ``audit list`` load no model or SDK):
+
+    - ``check(arg)`` validates the argument's options without building the backend
+      (:func:`check_spec`; ValueError if bad);
+    - ``availability() -> (can_run, reason)`` says whether it can run here now, without
+      loading a model or sending a request (:func:`audit.embedders.availability`);
+    - ``capabilities() -> list[str]`` gives lines on modalities and sizes for
+      ``audit list embedders``.
     """
 
     target: str
     description: str
     needs_arg: bool = False
     check: str | None = None
+    availability: str | None = None
+    capabilities: str | None = None
 
 
 EMBEDDERS: Registry[EmbedderEntry] = Registry("embedder")
@@ -71,6 +80,8 @@ EMBEDDERS.register(
         "audit.embedders.local:LocalEmbedder",
         "offline default, 384-d, CPU: MiniLM-L6 text, EfficientNet-Lite0/ConSE image, "
         "PDF text+pages, video frames+speech, audio via Whisper tiny.en transcripts",
+        availability="audit.embedders.local._availability:availability",
+        capabilities="audit.embedders.local._availability:capabilities",
     ),
 )
 EMBEDDERS.register(
@@ -81,7 +92,9 @@ EMBEDDERS.register(
         "Cohere Embed 4, TwelveLabs Marengo Embed 2.7 "
         "(bedrock:<model-id>[?dim=..&region=..])",
         needs_arg=True,
-        check="audit.embedders._spec_check:check_bedrock",
+        check="audit.embedders.bedrock._spec:check_spec",
+        availability="audit.embedders.bedrock._availability:availability",
+        capabilities="audit.embedders.bedrock._availability:capabilities",
     ),
 )
 EMBEDDERS.register(
@@ -91,7 +104,9 @@ EMBEDDERS.register(
         "Google Gemini Embedding (gemini-embedding-001), text "
         "(gemini:<model>[?dim=..&task=..&vertexai=0|1]; extra mme-audit[google])",
         needs_arg=True,
-        check="audit.embedders._spec_check:check_gemini",
+        check="audit.embedders.google._spec:check_gemini",
+        availability="audit.embedders.google._availability:gemini_availability",
+        capabilities="audit.embedders.google._availability:gemini_capabilities",
     ),
 )
 EMBEDDERS.register(
@@ -101,7 +116,9 @@ EMBEDDERS.register(
         "Vertex AI multimodalembedding@001: text (32 tokens), image, video; documents "
         "opt-in (vertex:<model>[?dim=..&project=..&location=..]; extra mme-audit[google])",
         needs_arg=True,
-        check="audit.embedders._spec_check:check_vertex",
+        check="audit.embedders.google._spec:check_vertex",
+        availability="audit.embedders.google._availability:vertex_availability",
+        capabilities="audit.embedders.google._availability:vertex_capabilities",
     ),
 )
 EMBEDDERS.register(
@@ -111,6 +128,7 @@ EMBEDDERS.register(
         "sentence-transformers text model (st:<folder-or-hub-id>[?options][#pins])",
         needs_arg=True,
         check="audit.embedders.hub._spec:check_st",
+        availability="audit.embedders.hub._spec:availability",
     ),
 )
 EMBEDDERS.register(
@@ -121,6 +139,7 @@ EMBEDDERS.register(
         "(hf:<folder-or-hub-id>[?options][#pins])",
         needs_arg=True,
         check="audit.embedders.hub._spec:check_hf",
+        availability="audit.embedders.hub._spec:availability",
     ),
 )
 

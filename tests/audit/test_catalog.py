@@ -40,3 +40,29 @@ def test_attacks_and_defenses_carry_their_metadata() -> None:
 def test_metric_rows_say_the_direction_unit_and_range(template: str, words: str) -> None:
     lines = dict(zip(_names("metrics"), catalog_lines("metrics"), strict=True))
     assert words in lines[template]
+
+
+def test_audit_list_offers_every_catalog_kind_and_survives_a_closed_pipe():
+    """`audit list KIND` for each registry kind prints catalog_lines(KIND); `| head` is no error."""
+    import subprocess
+    import sys
+
+    from audit.catalog import CATALOG, catalog_lines
+
+    for kind in ("engines", "suites"):
+        out = subprocess.run(
+            [sys.executable, "-m", "audit", "list", kind], capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == catalog_lines(kind)
+    assert set(CATALOG) >= {"suites", "probes", "engines", "metrics", "attacks", "defenses"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audit", "list", "probes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader leaves before the first line, like `| head -0`
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.wait() == 0, err
+    assert "Traceback" not in err

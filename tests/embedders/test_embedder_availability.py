@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from audit.embedders import _availability
 from audit.embedders._availability import availability
+from audit.embedders.local import _availability
 
 
 def test_local_reports_missing_and_mismatched_files(tmp_path, monkeypatch):
@@ -19,9 +19,9 @@ def test_local_reports_missing_and_mismatched_files(tmp_path, monkeypatch):
         ("Bad", bad, hashlib.sha256(b"weights").hexdigest()),
         ("Gone", tmp_path / "gone.bin", "0" * 64),
     ]
-    monkeypatch.setattr(_availability, "_local_files", lambda: files)
+    monkeypatch.setattr(_availability, "local_files", lambda: files)
     assert availability("local") == (False, "missing: Gone; hash mismatch: Bad")
-    monkeypatch.setattr(_availability, "_local_files", lambda: files[:1])
+    monkeypatch.setattr(_availability, "local_files", lambda: files[:1])
     assert availability("local") == (True, "weights present (1 files, hashes match)")
 
 
@@ -110,3 +110,31 @@ def test_vertex_looks_for_adc_without_reading_it(monkeypatch, tmp_path):
     assert availability("vertex")[0] is False  # the named file does not exist
     key.write_text("{}")
     assert availability("vertex") == (True, "credentials from GOOGLE_APPLICATION_CREDENTIALS")
+
+
+def test_a_backend_entry_names_its_own_checks(monkeypatch):
+    """availability/capabilities come from the hooks the registry entry names, no name list."""
+    from audit.embedders import EMBEDDERS, EmbedderEntry
+    from audit.embedders._availability import capabilities
+    from audit.registry import Registry
+
+    registry: Registry[EmbedderEntry] = Registry("embedder")
+    registry.register(
+        "plugin",
+        EmbedderEntry(
+            "somewhere:make",
+            "a third-party backend",
+            availability="audit.embedders.google._availability:adc_source",
+            capabilities="audit.embedders.local._availability:capabilities",
+        ),
+    )
+    registry.register("bare", EmbedderEntry("somewhere:make", "no hooks"))
+    monkeypatch.setattr("audit.embedders.EMBEDDERS", registry)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", "/nonexistent")
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    assert availability("plugin") is None  # the named hook's own answer, unchanged
+    assert capabilities("plugin") == [
+        "modalities: text, image, document, video, audio; dims: 384 (no MRL)"
+    ]
+    assert capabilities("bare") == ["modalities and dims: depend on the model"]
+    assert "local" in EMBEDDERS  # the real registry is untouched

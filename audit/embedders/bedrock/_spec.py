@@ -63,3 +63,17 @@ def parse_options(query: str) -> dict[str, Any]:
         credentials=_CREDENTIALS,
         url_options=("endpoint_url",),
     )
+
+
+def check_spec(arg: str) -> None:
+    """Validate ``bedrock:<model-id>[?options]`` options without building anything.
+
+    Named by the ``bedrock`` registry entry; the CLI calls it while reading the
+    configuration, so a mistyped option is a usage error (exit code 2).
+
+    Raises
+    ------
+    ValueError
+        For an unknown (with the closest known one), repeated or badly typed option.
+    """
+    parse_options(arg.partition("?")[2])

@@ -78,3 +78,13 @@ def parse_options(
         credentials=_CREDENTIALS,
         url_options=_URL_OPTIONS,
     )
+
+
+def check_gemini(arg: str) -> None:
+    """Validate ``gemini:<model>[?options]`` options (ValueError if bad); builds nothing."""
+    parse_options(arg.partition("?")[2], GEMINI_OPTIONS, "gemini")
+
+
+def check_vertex(arg: str) -> None:
+    """Validate ``vertex:<model>[?options]`` options (ValueError if bad); builds nothing."""
+    parse_options(arg.partition("?")[2], VERTEX_OPTIONS, "vertex")

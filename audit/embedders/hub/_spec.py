@@ -369,3 +369,8 @@ def check_st(arg: str) -> None:
 def check_hf(arg: str) -> None:
     """Validate ``hf:<source>[?options][#pins]`` without loading anything (ValueError if bad)."""
     parse_model_arg(arg, kind="hf", allowed=HF_OPTIONS)
+
+
+def availability() -> tuple[bool, str]:
+    """``(True, reason)``: an ``st:``/``hf:`` model is a folder or hub id given at run time."""
+    return True, "needs a local folder or hub access"
