@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -115,10 +116,25 @@ def wrap_engine(base: Embedder, spec: str, *, engine: str, options: dict[str, An
     """
     if engine not in ENGINES:
         raise ValueError(ENGINES.unknown(engine))
-    if engine == "inprocess":
+    entry = ENGINES.get(engine)
+    if entry.wrap is None:
         if options:
-            raise ValueError(f"the inprocess engine takes no options, got {sorted(options)}")
+            raise ValueError(f"the {engine} engine takes no options, got {sorted(options)}")
         return base
+    module, _, func = entry.wrap.partition(":")
+    return getattr(importlib.import_module(module), func)(base, spec, options)
+
+
+def wrap_ray(base: Embedder, spec: str, options: dict[str, Any]) -> Embedder:
+    """The ``ray`` engine's wrap hook: a :class:`~audit.engines.RayEngineEmbedder` over ``base``.
+
+    Raises
+    ------
+    ValueError
+        For unknown or bad options (see :class:`RayOptions`).
+    ImportError
+        When Ray Data is not installed.
+    """
     parsed = RayOptions.parse(options)
     from audit.engines._ray import RayEngineEmbedder, require_ray
 

@@ -24,11 +24,16 @@ class EngineEntry:
         One line for ``--help`` and ``audit list``.
     takes_options : bool
         Whether ``[engine_options]`` apply (else giving any is a config error).
+    wrap : str, optional
+        ``"module:function"`` putting the engine around a backend:
+        ``function(base, spec, options) -> Embedder``, imported when used. None: the
+        backend runs as it is, in this process.
     """
 
     name: str
     description: str
     takes_options: bool = False
+    wrap: str | None = None
 
 
 #: Registered engines; ``inprocess`` is the default.
@@ -39,6 +44,7 @@ ENGINES.add(
         "ray",
         "embeds on a Ray Data actor pool (GPU-aware), Parquet shards, resumable",
         takes_options=True,
+        wrap="audit.engines._options:wrap_ray",
     )
 )
 DEFAULT_ENGINE = "inprocess"
