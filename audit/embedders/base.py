@@ -421,22 +421,12 @@ class BaseEmbedder(ABC):
             (:func:`finished_for`), so a cache keeps answers already paid for.
         """
         items = list(items)
-        check_request(self, items, purpose, dim)
-        validate_items(items, self.limits)
-        out = np.empty((len(items), self.dim), dtype=np.float32)
+        self._check(items, purpose, dim)
         if not items:
-            return out[:, : dim or self.dim]
+            return np.empty((0, dim or self.dim), dtype=np.float32)
         from tqdm.auto import tqdm
 
-        by_modality: dict[str, list[int]] = {}
-        for i, it in enumerate(items):
-            by_modality.setdefault(it.modality, []).append(i)
-        chunks = [
-            (modality, idx[start : start + size])
-            for modality, idx in by_modality.items()
-            for size in [self.modality_batch_size.get(modality, self.batch_size)]
-            for start in range(0, len(idx), size)
-        ]
+        chunks = self._chunks(items)
         with tqdm(
             total=len(items),
             desc=f"embed {self.name}",
@@ -446,6 +436,24 @@ class BaseEmbedder(ABC):
             leave=False,
         ) as bar:
             return run_batches(self, items, chunks, purpose, dim, bar.update)
+
+    def _check(self, items: list[Item], purpose: str, dim: int | None) -> None:
+        """The checks :meth:`embed` runs before anything is built (request, then items)."""
+        check_request(self, items, purpose, dim)
+        validate_items(items, self.limits)
+
+    def _chunks(self, items: list[Item]) -> list[tuple[str, list[int]]]:
+        """``(modality, positions)`` batches: by modality, in first-seen order, then by
+        ``modality_batch_size`` (default ``batch_size``)."""
+        by_modality: dict[str, list[int]] = {}
+        for i, it in enumerate(items):
+            by_modality.setdefault(it.modality, []).append(i)
+        return [
+            (modality, idx[start : start + size])
+            for modality, idx in by_modality.items()
+            for size in [self.modality_batch_size.get(modality, self.batch_size)]
+            for start in range(0, len(idx), size)
+        ]
 
     @abstractmethod
     def _embed_batch(self, modality: str, items: list[Item], purpose: str) -> np.ndarray:

@@ -32,12 +32,10 @@ from audit.embedders._usage import Usage, UsageCounts
 from audit.embedders.base import (
     BaseEmbedder,
     Purpose,
-    check_request,
     keep_finished,
-    run_batches,
 )
 from audit.embedders.hosted._calls import CallFailure, RetryingTransport, batch_error
-from audit.items import Item, validate_items
+from audit.items import Item
 
 
 class HostedRequest(Protocol):
@@ -132,24 +130,11 @@ class HostedEmbedder(BaseEmbedder):
     def _call_error(self, failures: list[CallFailure]) -> BaseException:
         """The backend's error for requests that failed for good."""
 
-    def _check(self, items: list[Item], purpose: str, dim: int | None) -> None:
-        """The checks ``embed`` and ``plan_usage`` run before anything is built."""
-        check_request(self, items, purpose, dim)
-        validate_items(items, self.limits)
-
     def _chunks(self, items: list[Item]) -> list[tuple[str, list[int]]]:
-        """``(modality, positions)`` batches, in ``BaseEmbedder.embed``'s order."""
+        """``(modality, positions)`` batches: the base's, or one for a ``whole_call`` service."""
         if self.whole_call:
             return [("mixed", list(range(len(items))))]
-        by_modality: dict[str, list[int]] = {}
-        for i, it in enumerate(items):
-            by_modality.setdefault(it.modality, []).append(i)
-        return [
-            (modality, idx[start : start + size])
-            for modality, idx in by_modality.items()
-            for size in [self.modality_batch_size.get(modality, self.batch_size)]
-            for start in range(0, len(idx), size)
-        ]
+        return super()._chunks(items)
 
     def _before_send(self, items: list[Item], requests: list[Any]) -> None:
         """Record notes and reports once the budget allows the batch (default: none)."""
@@ -204,21 +189,7 @@ class HostedEmbedder(BaseEmbedder):
         sibling = self._sibling_for(dim)
         if sibling is not None:
             return sibling.embed(items, purpose=purpose)
-        items = list(items)
-        self._check(items, purpose, dim)
-        if not items:
-            return np.empty((0, dim or self.dim), dtype=np.float32)
-        from tqdm.auto import tqdm
-
-        with tqdm(
-            total=len(items),
-            desc=f"embed {self.name}",
-            unit="item",
-            delay=1.0,  # only long work gets a bar
-            disable=not self.progress,
-            leave=False,
-        ) as bar:
-            return run_batches(self, items, self._chunks(items), purpose, dim, bar.update)
+        return super().embed(items, purpose=purpose, dim=dim)
 
     def plan_usage(
         self, items: Sequence[Item], *, purpose: str = "index", dim: int | None = None
