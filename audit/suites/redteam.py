@@ -33,15 +33,9 @@ from typing import Any
 from audit.context import RunContext
 from audit.datasets import Dataset
 from audit.report import Result
-from audit.suites._redteam import (
-    Env,
-    RedteamOptions,
-    index_attacks,
-    prefix_poisoning,
-    square_attacks,
-    text_query_attacks,
-    white_box_attacks,
-)
+from audit.suites import _redteam
+from audit.suites._redteam import Env, RedteamOptions
+from audit.suites._redteam._options import FAMILY_RUNNERS
 from audit.suites.base import Suite
 
 __all__ = ["RedteamSuite"]
@@ -49,11 +43,7 @@ __all__ = ["RedteamSuite"]
 log = logging.getLogger(__name__)
 
 _FAMILIES: dict[str, Callable[[Env, RedteamOptions], Iterator[Result]]] = {
-    "text": text_query_attacks,
-    "image": white_box_attacks,
-    "square": square_attacks,
-    "index": index_attacks,
-    "poison": prefix_poisoning,
+    family: getattr(_redteam, runner) for family, runner in FAMILY_RUNNERS.items()
 }
 
 

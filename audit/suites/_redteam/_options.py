@@ -19,8 +19,16 @@ from redteam.defenses import defenses
 from redteam.tensor import tensor_attacks
 from redteam.text import text_attacks
 
-#: Attack families the suite can run (option ``families``), in the order they run.
-FAMILIES: tuple[str, ...] = ("text", "image", "square", "index", "poison")
+#: Attack families the suite can run (option ``families``), in the order they run, each
+#: with the name of the function of :mod:`audit.suites._redteam` that runs it.
+FAMILY_RUNNERS: dict[str, str] = {
+    "text": "text_query_attacks",
+    "image": "white_box_attacks",
+    "square": "square_attacks",
+    "index": "index_attacks",
+    "poison": "prefix_poisoning",
+}
+FAMILIES: tuple[str, ...] = tuple(FAMILY_RUNNERS)
 #: Text attacks the ``text_attacks`` option accepts and runs by default: every registered
 #: one, in the library's catalogue order.
 TEXT_ATTACKS: tuple[str, ...] = tuple(text_attacks.in_order())
