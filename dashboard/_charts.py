@@ -9,6 +9,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+# Legends and axes draw labels in full: Vega's default limits cut "skin_tone=medium-dark"
+# and "skin_tone=medium-light" to the same "skin_tone=mediu…".
+_LEGEND = alt.Legend(labelLimit=0, orient="bottom", direction="vertical")
+
 
 def _tidy(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     # Altair wants plain columns; nullable ints and missing labels become floats/strings.
@@ -31,7 +35,7 @@ def forest_plot(df: pd.DataFrame) -> alt.Chart:
     """
     data = _tidy(df, ["check", "variant", "value", "ci_low", "ci_high", "p_value"])
     checks = list(dict.fromkeys(data["check"]))
-    y = alt.Y("check:N", sort=checks, title=None)
+    y = alt.Y("check:N", sort=checks, title=None, axis=alt.Axis(labelLimit=0))
     base = alt.Chart(data).encode(
         y=y,
         yOffset=alt.YOffset("variant:N"),
@@ -63,8 +67,8 @@ def degradation_chart(df: pd.DataFrame, metric: str) -> alt.Chart:
                 title="embedding size",
             ),
             y=alt.Y("value:Q", title=metric),
-            color=alt.Color("series:N", title="dataset · modality"),
-            strokeDash=alt.StrokeDash("variant:N", title="variant"),
+            color=alt.Color("series:N", title="dataset · modality", legend=_LEGEND),
+            strokeDash=alt.StrokeDash("variant:N", title="variant", legend=_LEGEND),
             tooltip=["check", "modality", "variant", "dim", "value"],
         )
         .properties(height=300)
@@ -72,37 +76,67 @@ def degradation_chart(df: pd.DataFrame, metric: str) -> alt.Chart:
 
 
 def budget_chart(df: pd.DataFrame, title: str) -> alt.Chart:
-    """Attack success rate against budget for one attack, one line per variant.
+    """Attack success rate against budget for one attack, one line per series.
 
-    Budgets of different attacks (an L-inf eps, a number of edits) do not share a scale,
-    so the page draws one chart per attack.
+    ``df`` comes from :func:`dashboard._frames.attack_series`: a series is a variant, or a
+    variant and its defense (``defended · jpeg``), so several defenses never join into one
+    zig-zag line. When every row has an L-inf budget in /255 units (``details.eps_255``)
+    the x axis reads ``8/255``; otherwise it shows ``details.budget`` (edits, queries).
+    Budgets of different attacks do not share a scale, so the page draws one chart per
+    attack.
     """
-    data = _tidy(df, ["check", "variant", "budget", "value"])
+    in_255 = bool(df["eps_255"].notna().all()) and not df.empty
+    x_col = "eps_255" if in_255 else "budget"
+    data = _tidy(df, ["check", "series", x_col, "value"])
+    if in_255:
+        ticks = sorted({float(v) for v in data[x_col]})
+        x = alt.X(
+            f"{x_col}:Q",
+            title="eps (L-inf, /255)",
+            axis=alt.Axis(values=ticks, labelExpr="datum.value + '/255'"),
+        )
+    else:
+        x = alt.X(f"{x_col}:Q", title="budget (details.budget)")
+    solid_first = sorted(data["series"].unique(), key=lambda s: (s != "raw", s))
     return (
         alt.Chart(data, title=title)
         .mark_line(point=True)
         .encode(
-            x=alt.X("budget:Q", title="budget (details.eps or details.budget)"),
+            x=x,
             y=alt.Y("value:Q", title="attack success rate", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("variant:N", title="variant"),
-            strokeDash=alt.StrokeDash("variant:N", title="variant"),
-            tooltip=["check", "variant", "budget", "value"],
+            color=alt.Color(
+                "series:N", title="variant · defense", sort=solid_first, legend=_LEGEND
+            ),
+            strokeDash=alt.StrokeDash("series:N", sort=solid_first, legend=None),
+            tooltip=["check", "series", x_col, "value"],
         )
         .properties(height=240)
     )
 
 
-def bar_chart(df: pd.DataFrame, *, y: str, color: str, title: str) -> alt.Chart:
-    """Horizontal bars of ``value`` per ``y`` label, grouped by ``color``."""
+def bar_chart(
+    df: pd.DataFrame,
+    *,
+    y: str,
+    color: str,
+    title: str,
+    domain: tuple[float, float] | None = None,
+) -> alt.Chart:
+    """Horizontal bars of ``value`` per ``y`` label, grouped by ``color``.
+
+    Labels are drawn in full (no ``skin_tone=mediu…``); ``domain`` fixes the x axis (a
+    rate on [0, 1]) when given.
+    """
     data = _tidy(df, [y, color, "value"])
+    scale = alt.Scale(domain=list(domain)) if domain is not None else alt.Undefined
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("value:Q", title=title),
-            y=alt.Y(f"{y}:N", title=None),
+            x=alt.X("value:Q", title=title, scale=scale),
+            y=alt.Y(f"{y}:N", title=None, axis=alt.Axis(labelLimit=0)),
             yOffset=alt.YOffset(f"{color}:N"),
-            color=alt.Color(f"{color}:N"),
+            color=alt.Color(f"{color}:N", legend=_LEGEND),
             tooltip=[y, color, "value"],
         )
         .properties(height=max(100, 50 * data[y].nunique()))

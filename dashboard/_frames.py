@@ -33,6 +33,9 @@ RESULT_COLUMNS = [
     "ci_low",
     "ci_high",
     "p_value",
+    "p_adjusted",
+    "p_family",
+    "too_few",
     "n",
     "budget",
     "details",
@@ -45,7 +48,7 @@ _CHANGE_ORDER = {
         ["regression", "improvement", "changed", "only in A", "only in B", "unchanged"]
     )
 }
-_EVIDENCE_KEYS = ("variant", "dim", "modality", "group")
+_EVIDENCE_KEYS = ("suite", "check", "metric", "variant", "dim", "modality", "group")
 
 
 def _budget(details: dict[str, Any]) -> float | None:
@@ -77,13 +80,18 @@ def results_frame(report: Report) -> pd.DataFrame:
                 "ci_low": r.ci_low,
                 "ci_high": r.ci_high,
                 "p_value": r.p_value,
+                # the stored family-adjusted p-value and why a sample is too small: read,
+                # never recomputed (docs/bias-statistics.md)
+                "p_adjusted": r.p_adjusted,
+                "p_family": r.p_family,
+                "too_few": r.too_few,
                 "n": r.n,
                 "budget": _budget(r.details),
                 "details": json.dumps(r.details, sort_keys=True, default=str) if r.details else "",
             }
         )
     df = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    for col in ("value", "ci_low", "ci_high", "p_value", "budget"):
+    for col in ("value", "ci_low", "ci_high", "p_value", "p_adjusted", "budget"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     for col in ("dim", "n"):
         df[col] = df[col].astype("Int64")
@@ -291,18 +299,48 @@ def compare_gates(a: Report, b: Report) -> pd.DataFrame:
     )
 
 
-def matching_results(df: pd.DataFrame, check: str, metric: str | None = None) -> pd.DataFrame:
-    """Results whose check matches ``check`` (exact, or a shell-style pattern like ``weat/*``)
-    and, when given, whose metric is ``metric``."""
-    mask = df["check"].map(lambda c: c == check or fnmatch.fnmatchcase(str(c), check))
-    if metric:
-        mask &= df["metric"] == metric
-    return df[mask.astype(bool)]
+def selector_patterns(selector: str | None) -> list[str] | None:
+    """A gate's selector as stored in a report, back to its list of glob patterns.
+
+    Gates write a selector that lists several patterns joined by ``,``
+    (``weat/weat[3-9],weat/weat10``; ``audit.gates._select.label``) and an unset one as
+    ``*``; a metric selector may end in ``:field`` (a gate on ``ci_low``, not the value).
+    None (match everything) for an unset selector.
+    """
+    if not selector or selector == "*":
+        return None
+    return [p for p in selector.split(",") if p]
+
+
+def _matches_any(value: Any, patterns: list[str] | None) -> bool:
+    # As the gates match (audit/gates/_select.py): fnmatchcase, a null value never matches.
+    if patterns is None:
+        return True
+    return isinstance(value, str) and any(
+        value == p or fnmatch.fnmatchcase(value, p) for p in patterns
+    )
+
+
+def matching_results(
+    df: pd.DataFrame, check: str, metric: str | None = None, suite: str | None = None
+) -> pd.DataFrame:
+    """Results a gate's selectors pick: ``check`` (exact, a shell-style pattern like
+    ``weat/*``, or several joined by ``,``) and, when given, ``metric`` and ``suite``
+    (the same forms; a metric's ``:field`` suffix names the field, not the metric)."""
+    checks = selector_patterns(check)
+    metrics = selector_patterns(metric.split(":", 1)[0] if metric else None)
+    suites = selector_patterns(suite)
+    mask = [
+        _matches_any(c, checks) and _matches_any(m, metrics) and _matches_any(s, suites)
+        for c, m, s in zip(df["check"], df["metric"], df["suite"], strict=True)
+    ]
+    return df[pd.Series(mask, index=df.index, dtype=bool)]
 
 
 def narrow_to_evidence(rows: pd.DataFrame, evidence: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """The rows a gate's evidence records point at (by variant, dim, modality, group and
-    budget/eps), or all ``rows`` when the evidence names none of those or matches none."""
+    """The rows a gate's evidence records point at (by suite, check, metric, variant, dim,
+    modality, group and budget/eps), or all ``rows`` when the evidence names none of those
+    or matches none."""
     keep = pd.Series(False, index=rows.index)
     used = False
     for ev in evidence:
@@ -398,3 +436,52 @@ def comparison_values(comparison: Comparison, group: str) -> pd.DataFrame:
     for col in ("value", "ci_low", "ci_high"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df
+
+
+# -- red team: one series per defense, budgets in /255 ---------------------------------
+
+
+def attack_series(df: pd.DataFrame) -> pd.DataFrame:
+    """Red-team rows with ``series`` (the variant, and for a defended result its defense:
+    ``defended · jpeg``) and ``eps_255`` (the L-inf budget in /255 units from
+    ``details.eps_255``, else null), so each defense is its own line."""
+    out = df.copy()
+    details = [json.loads(d) if d else {} for d in out["details"]]
+    series, eps = [], []
+    for variant, d in zip(out["variant"], details, strict=True):
+        defense = d.get("defense")
+        series.append(f"{variant} · {defense}" if isinstance(defense, str) else str(variant))
+        e = d.get("eps_255")
+        eps.append(float(e) if isinstance(e, int | float) and not isinstance(e, bool) else None)
+    out["series"] = series
+    out["eps_255"] = pd.Series(eps, index=out.index, dtype="float64")
+    return out
+
+
+# -- per-group results: raw values, differences and ratios apart ------------------------
+
+GROUP_KINDS = ("value", "difference", "ratio")
+
+
+def group_kind(metric: str) -> str:
+    """``difference`` for ``*_difference`` (max - min over groups), ``ratio`` for
+    ``*_ratio`` (min / max), else ``value`` (the metric of one group)."""
+    for kind in ("difference", "ratio"):
+        if metric.endswith(f"_{kind}"):
+            return kind
+    return "value"
+
+
+def group_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Per-group rows with ``kind`` (:func:`group_kind`) and ``row``: the group, prefixed by
+    the dataset, modality pair and variant when more than one of each is shown, so two
+    datasets' ``gender=man`` bars are not drawn on one label."""
+    out = df[df["group"].notna()].copy()
+    out["kind"] = out["metric"].map(group_kind)
+    varying = [c for c in ("check", "modality", "variant") if out[c].nunique(dropna=False) > 1]
+    parts = [out[c].astype("object").where(out[c].notna(), "(none)").map(str) for c in varying]
+    label = out["group"].map(str)
+    for part in reversed(parts):
+        label = part + " · " + label
+    out["row"] = label
+    return out

@@ -23,7 +23,7 @@ from dashboard._frames import (
     filter_frame,
     results_frame,
 )
-from dashboard._loader import ComparisonEntry, discover_comparisons
+from dashboard._loader import ComparisonEntry, RunEntry, discover_comparisons
 from dashboard._ui import Context, entry_report, get_context, md, show_table
 
 _COLOURS = {"regression": "background-color: #f8d7da", "improvement": "background-color: #d1e7dd"}
@@ -147,6 +147,28 @@ def _embedder_comparison(ctx: Context, found: list[ComparisonEntry]) -> None:
         st.altair_chart(_bars(data, shared_axis=group != "USAGE"), width="stretch")
 
 
+def _suites(entry: RunEntry) -> frozenset[str]:
+    rep = entry_report(entry)
+    return frozenset(r.suite for r in rep.results) or frozenset([rep.suite])
+
+
+def baseline_index(readable: list[RunEntry], b: int) -> int:
+    """The default baseline (A) for the candidate ``readable[b]`` (runs newest first).
+
+    The nearest older run holding the same suites (then the nearest newer one); else the
+    nearest run sharing one of them; else the run just before it (the newest when B is the
+    oldest). So a red-team run is not compared with a bias run while a bias run is there.
+    """
+    want = _suites(readable[b])
+    # Older runs first (nearest first), then newer ones (nearest first).
+    order = [*range(b + 1, len(readable)), *range(b - 1, -1, -1)]
+    for same in (lambda s: s == want, lambda s: bool(s & want)):
+        found = next((i for i in order if same(_suites(readable[i]))), None)
+        if found is not None:
+            return found
+    return b + 1 if b + 1 < len(readable) else 0
+
+
 def render() -> None:
     """The Compare page."""
     st.title("Compare runs")
@@ -173,9 +195,9 @@ def _two_runs(ctx: Context) -> None:
     names = [e.name for e in readable]
     by_name = {e.name: e for e in readable}
     left, right = st.columns(2)
-    # Default: the selected run against the run before it.
+    # Default: the selected run against the run before it of the same suite.
     b_default = names.index(ctx.selected.name) if ctx.selected is not None else 0
-    a_default = min(b_default + 1, len(names) - 1) if b_default + 1 < len(names) else 0
+    a_default = baseline_index(readable, b_default)
     a_name = left.selectbox("Baseline (A)", names, index=a_default, key="compare-a")
     b_name = right.selectbox("Candidate (B)", names, index=b_default, key="compare-b")
     if a_name == b_name:

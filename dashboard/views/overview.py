@@ -119,7 +119,9 @@ def _gates(ctx: Context) -> None:
             f"{md(gate.value)}, required {md(gate.op)} {md(gate.threshold)}."
             + (f" {md(gate.message)}" if gate.message else "")
         )
-        rows = narrow_to_evidence(matching_results(results, gate.check, gate.metric), gate.evidence)
+        rows = narrow_to_evidence(
+            matching_results(results, gate.check, gate.metric, gate.suite), gate.evidence
+        )
         suites = list(dict.fromkeys(rows["suite"])) or [
             str(ev["suite"]) for ev in gate.evidence if isinstance(ev.get("suite"), str)
         ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
 from dashboard._artifacts import ArtifactError, artifact_refs, read_artifact
 from dashboard._charts import budget_chart
-from dashboard._frames import flatten_records
+from dashboard._frames import attack_series, flatten_records
 from dashboard._ui import (
     Context,
     entry_report,
@@ -25,23 +27,45 @@ MAX_EXAMPLES = 8
 
 
 def asr_table(df: pd.DataFrame) -> pd.DataFrame:
-    """ASR per attack and budget, one column per variant, plus raw - defended."""
+    """ASR per attack and budget, one column per series (variant, and defense when
+    defended: ``defended · jpeg``), plus ``raw - <series>`` for each defended series.
+
+    ``df`` comes from :func:`dashboard._frames.attack_series`; an L-inf budget also shows
+    as ``eps (/255)``.
+    """
     sub = df[(df["metric"] == ASR) & df["budget"].notna()]
     if sub.empty:
         return pd.DataFrame(columns=["check", "modality", "budget"])
-    wide = (
-        sub.groupby(["check", "modality", "budget", "variant"], dropna=False)["value"]
-        .first()
-        .unstack("variant")
-    )
+    sub = sub.assign(eps_255=sub["eps_255"].map(lambda e: None if pd.isna(e) else f"{e:g}/255"))
+    index = ["check", "modality", "budget", "eps_255"]
+    wide = sub.groupby([*index, "series"], dropna=False)["value"].first().unstack("series")
     wide.columns = [str(c) for c in wide.columns]
-    if {"raw", "defended"} <= set(wide.columns):
-        wide["raw - defended"] = wide["raw"] - wide["defended"]
-    return wide.reset_index()
+    if "raw" in wide.columns:
+        for col in [c for c in wide.columns if c != "raw" and not c.startswith("raw - ")]:
+            wide[f"raw - {col}"] = wide["raw"] - wide[col]
+    out = wide.reset_index().rename(columns={"eps_255": "eps (/255)"})
+    return out.dropna(axis=1, how="all")
 
 
 def _is_hub(check: str, metric: str) -> bool:
     return "hub" in check.lower() or "hub" in metric.lower()
+
+
+def example_rows(results: list, index: list[int]) -> list[int]:
+    """Of the results at ``index`` that carry artifacts, one per distinct set of files.
+
+    An attack writes its before/after files once and every metric of that attack
+    (success rate, recall, drift) points at them: shown once, not once per metric.
+    """
+    seen: set[str] = set()
+    keep = []
+    for i in index:
+        refs = artifact_refs(results[i].details)
+        key = json.dumps(refs, default=str)  # paths may be any JSON value
+        if refs and key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return keep
 
 
 def _examples(ctx: Context, df: pd.DataFrame) -> None:
@@ -49,14 +73,18 @@ def _examples(ctx: Context, df: pd.DataFrame) -> None:
     if entry is None or entry.report is None:
         return
     results = entry.report.results
-    with_art = [i for i in df.index if artifact_refs(results[i].details)]
+    with_art = example_rows(results, list(df.index))
     if not with_art:
         return
     st.subheader("Adversarial examples")
     for i in with_art[:MAX_EXAMPLES]:
         r = results[i]
         budget = df.loc[i, "budget"]
-        title = f"{r.check} · {r.variant}" + ("" if pd.isna(budget) else f" · budget {budget:g}")
+        eps = df.loc[i, "eps_255"]
+        where = "" if pd.isna(budget) else f" · budget {budget:g}"
+        if not pd.isna(eps):
+            where = f" · eps {eps:g}/255"
+        title = f"{r.check} · {df.loc[i, 'series']}" + where
         st.markdown(f"**{md(title)}**")
         refs = artifact_refs(r.details)
         cols = st.columns(len(refs))
@@ -86,8 +114,10 @@ def render() -> None:
     if df is None:
         return
     evidence_banner(ctx, df)
-    df = sidebar_filters(
-        df, {"check": "Attack", "modality": "Modality", "variant": "Variant"}, key="redteam"
+    df = attack_series(
+        sidebar_filters(
+            df, {"check": "Attack", "modality": "Modality", "variant": "Variant"}, key="redteam"
+        )
     )
     swept = df[(df["metric"] == ASR) & df["budget"].notna()]
     st.subheader("Attack success vs budget")

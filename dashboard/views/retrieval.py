@@ -8,7 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard._charts import bar_chart, degradation_chart
-from dashboard._frames import degradation_table, group_disparity, metric_sort_key, pivot_metrics
+from dashboard._frames import (
+    degradation_table,
+    group_disparity,
+    group_rows,
+    metric_sort_key,
+    options,
+    pivot_metrics,
+)
 from dashboard._ui import (
     evidence_banner,
     page_header,
@@ -93,10 +100,39 @@ def render() -> None:
 
     groups = df[df["group"].notna()]
     if not groups.empty:
-        st.subheader("Per-group disparity")
-        table = group_disparity(groups, ["check", "modality", "dim", "variant", "metric"])
-        show_table(table, key="retrieval-groups")
-        show_chart(bar_chart(groups, y="group", color="metric", title="value by group"))
+        _group_disparity(groups)
+
+
+#: Per-group charts: one per kind of number, each on its own axis.
+GROUP_CHARTS = {
+    "value": ("value per group", (0.0, 1.0)),
+    "difference": ("difference between groups (max - min)", None),
+    "ratio": ("ratio between groups (min / max)", (0.0, 1.0)),
+}
+
+
+def _group_disparity(groups: pd.DataFrame) -> None:
+    """Per-group values at one size: the table, then values, differences and ratios as
+    three charts (a difference or a ratio is not a value on the metric's axis)."""
+    st.subheader("Per-group disparity")
+    sizes = options(groups, "dim")
+    if len(sizes) > 1:
+        size = st.selectbox("Size", sizes, key="retrieval-group-size")
+        groups = groups[groups["dim"] == size]
+        st.caption(f"At size {size}; pick another size above.")
+    rows = group_rows(groups)
+    # The table sets one group's values side by side; the suite's own differences and
+    # ratios (group = the attribute) are charted below, not mixed in as a "group".
+    values = groups[rows["kind"] == "value"]
+    table = group_disparity(values, ["check", "modality", "dim", "variant", "metric"])
+    show_table(table, key="retrieval-groups")
+    for kind, (title, domain) in GROUP_CHARTS.items():
+        sub = rows[rows["kind"] == kind]
+        if sub.empty:
+            continue
+        if domain is not None and not sub["value"].between(*domain).all():
+            domain = None  # a value off the metric's usual range: let the axis show it
+        show_chart(bar_chart(sub, y="row", color="metric", title=title, domain=domain))
 
 
 if __name__ == "__main__":
