@@ -25,6 +25,7 @@ from audit.config import RunConfig
 from audit.context import RunContext
 from audit.pipeline import build_pipeline, embedder_info, wrappers_info
 from audit.preflight import RunDatasets
+from audit.progress import Progress
 from audit.report import CheckError, EmbedderInfo, Report, Result, Status, Wrappers
 from audit.suites import get_suite
 
@@ -131,17 +132,26 @@ def run_suites(
             variants=pipeline.variants,
             datasets=datasets,
         )
-        for name in config.suites:
-            start = time.perf_counter()
-            suite = get_suite(name)
-            try:
-                results.extend(suite.run(ctx))
-            finally:  # checks that errored before a suite failed are reported too
-                check_errors += [
-                    CheckError(suite=name, check=check, error=error)
-                    for check, error in suite.check_errors.items()
-                ]
-            timings[f"suite/{name}"] = round(time.perf_counter() - start, 3)
+        # one phase per suite; each suite shows its own steps (audit.progress)
+        phases = Progress(
+            "run",
+            len(config.suites),
+            unit="suites",
+            enabled=config.progress and len(config.suites) > 1,
+        )
+        with phases:
+            for name in config.suites:
+                start = time.perf_counter()
+                suite = get_suite(name)
+                try:
+                    results.extend(suite.run(ctx))
+                finally:  # checks that errored before a suite failed are reported too
+                    check_errors += [
+                        CheckError(suite=name, check=check, error=error)
+                        for check, error in suite.check_errors.items()
+                    ]
+                timings[f"suite/{name}"] = round(time.perf_counter() - start, 3)
+                phases.update(note=name)
     except Exception as exc:  # the run failed: keep what finished, record why
         log.debug("run failed", exc_info=True)
         # notes (e.g. "N embeddings finished before this error are saved in the cache")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.report import Report, Result
@@ -21,23 +22,102 @@ def _fmt(v: float | None, digits: int = 3) -> str:
     return f"{v:.{digits}f}"
 
 
-def _row(r: Result) -> list[str]:
-    ci = f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]" if r.ci_low is not None else "-"
-    sig = ""
-    if r.p_value is not None:
-        sig = "significant" if r.p_value < ALPHA else "not significant"
-    return [
-        r.check,
-        r.metric,
-        r.variant,
-        r.modality or "-",
-        str(r.dim) if r.dim else "-",
-        _fmt(r.value),
-        ci,
-        _fmt(r.p_value, 4),
-        str(r.n) if r.n is not None else "-",
-        sig,
-    ]
+#: Result fields that tell apart rows sharing check, metric and variant; each is a column
+#: of the run table when some result has a value for it.
+KEY_FIELDS: tuple[str, ...] = ("group", "modality", "dim")
+#: Details that name a setting of a measurement (red-team budget, defense, size label...),
+#: tried first, in this order, when results share every key field.
+SETTING_DETAILS: tuple[str, ...] = (
+    "defense",
+    "budget",
+    "eps_255",
+    "query_budget",
+    "poisons_per_query",
+    "size_label",
+    "purpose",
+    "k",
+)
+#: Rows of the run table printed by default; ``audit show RUN_DIR --all`` prints all.
+MAX_ROWS = 60
+
+
+def _sig(r: Result) -> str:
+    if r.p_value is None:
+        return ""
+    return "significant" if r.p_value < ALPHA else "not significant"
+
+
+def _ci(r: Result) -> str:
+    if r.too_few is not None:
+        # a CI over a sample this small reads as [0, 1]: say why instead (details: report)
+        return f"too few (n={r.n})" if r.n is not None else "too few"
+    return f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]" if r.ci_low is not None else "-"
+
+
+def _key(r: Result) -> tuple[object, ...]:
+    return (r.suite, r.check, r.metric, r.variant, r.group, r.modality, r.dim)
+
+
+def _short(v: object) -> str:
+    text = f"{v:g}" if isinstance(v, float) else str(v)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def settings(results: list[Result]) -> list[str]:
+    """Per result, the details that tell it apart from results with the same key fields.
+
+    Empty for a result no other one shares its suite, check, metric, variant, group,
+    modality and dim with. Otherwise the :data:`SETTING_DETAILS` whose values differ among
+    those results (``eps_255=8 defense=jpeg``); when they do not tell the rows apart, the
+    other differing plain (text, integer, boolean) details are added.
+    """
+    buckets: dict[tuple[object, ...], list[int]] = {}
+    for i, r in enumerate(results):
+        buckets.setdefault(_key(r), []).append(i)
+    out = [""] * len(results)
+    for idx in buckets.values():
+        if len(idx) < 2:
+            continue
+        rows = [results[i].details for i in idx]
+
+        def varies(k: str, rows: list[dict] = rows) -> bool:
+            return len({repr(d.get(k)) for d in rows}) > 1
+
+        keys = [k for k in SETTING_DETAILS if varies(k)]
+        if len({tuple(repr(d.get(k)) for k in keys) for d in rows}) < len(rows):
+            plain = {
+                k
+                for d in rows
+                for k, v in d.items()
+                if isinstance(v, str | int | bool) and k not in keys
+            }
+            keys += sorted(k for k in plain if varies(k))
+        for i, d in zip(idx, rows, strict=True):
+            out[i] = " ".join(f"{k}={_short(d[k])}" for k in keys if k in d)
+    return out
+
+
+def run_table(results: list[Result], *, max_rows: int | None = MAX_ROWS) -> tuple[str, int]:
+    """The run table: one row per result, with the columns that tell rows apart.
+
+    Key fields (group, modality, dim) are columns when any result has them, and a
+    ``setting`` column names the details that tell apart results sharing all of them.
+    Returns the table and how many rows were left out (``max_rows`` None: none).
+    """
+    shown = results if max_rows is None else results[:max_rows]
+    keys = [f for f in KEY_FIELDS if any(getattr(r, f) is not None for r in results)]
+    setting = settings(results)[: len(shown)]
+    header = ["check", "metric", "variant", *keys]
+    header += ["setting"] if any(setting) else []
+    header += ["value", "95% CI", "p", "n", ""]
+    rows = []
+    for r, extra in zip(shown, setting, strict=True):
+        row = [r.check, r.metric, r.variant]
+        row += ["-" if getattr(r, f) is None else str(getattr(r, f)) for f in keys]
+        row += [extra or "-"] if any(setting) else []
+        row += [_fmt(r.value), _ci(r), _fmt(r.p_value, 4), "-" if r.n is None else str(r.n)]
+        rows.append([*row, _sig(r)])
+    return format_table(rows, header), len(results) - len(shown)
 
 
 def format_table(rows: list[list[str]], header: list[str]) -> str:
@@ -49,18 +129,24 @@ def format_table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(out)
 
 
-def summarize(report: Report, *, path: str | None = None, max_rows: int = 60) -> str:
-    """The text the CLI prints after a run."""
+def summarize(report: Report, *, path: str | None = None, max_rows: int | None = MAX_ROWS) -> str:
+    """The text the CLI prints after a run (``max_rows`` None: every result's row)."""
     head = [
         f"run {report.run_id}  suite={report.suite}  embedder={report.embedder.spec} "
         f"({report.embedder.name}, {report.embedder.dim}-d)",
     ]
     if report.results:
-        rows = [_row(r) for r in report.results[:max_rows]]
-        header = ["check", "metric", "variant", "modality", "dim", "value", "95% CI", "p", "n", ""]
-        head.append(format_table(rows, header))
-        if len(report.results) > max_rows:
-            head.append(f"... {len(report.results) - max_rows} more result(s) in the report")
+        table, left = run_table(report.results, max_rows=max_rows)
+        head.append(table)
+        if left:
+            where = str(Path(path).parent) if path else "RUN_DIR"
+            head.append(f"... {left} more result(s) not shown; every row: audit show {where} --all")
+        few = sum(r.too_few is not None for r in report.results)
+        if few:
+            head.append(
+                f"too few: {few} result(s) rest on a sample too small to read; their CI is not "
+                "shown (why: results[].too_few in report.json)"
+            )
         tested = [r for r in report.results if r.p_value is not None]
         if tested:
             sig = sum(r.p_value < ALPHA for r in tested)  # type: ignore[operator]

@@ -1,9 +1,10 @@
 """The `audit` command: thin subcommands over RunConfig and the runner.
 
 One module per subcommand (:mod:`~audit.cli.run`, :mod:`~audit.cli.fit_debias`,
-:mod:`~audit.cli.gate`, :mod:`~audit.cli.dashboard`, :mod:`~audit.cli.listing`), each
-with ``NAME``, ``add_parser(subparsers)`` and ``run(args) -> ExitCode``; :func:`main`
-builds the parser from them in :data:`COMMANDS` order (the order of ``audit --help``).
+:mod:`~audit.cli.gate`, :mod:`~audit.cli.show`, :mod:`~audit.cli.dashboard`,
+:mod:`~audit.cli.listing`), each with ``NAME``, ``add_parser(subparsers)`` and
+``run(args) -> ExitCode``; :func:`main` builds the parser from them in :data:`COMMANDS`
+order (the order of ``audit --help``).
 
 Exit codes (:class:`ExitCode`): 0 all gates pass (or no policy), 1 a gate failed, 2 usage
 or config error, 3 the run failed (it stopped, or a requested check errored: status
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from audit._version import __version__
-from audit.cli import dashboard, fit_debias, gate, listing, run
+from audit.cli import dashboard, fit_debias, gate, listing, run, show
 from audit.cli._exit import ExitCode
 
 __all__ = [
@@ -43,7 +44,7 @@ EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_RUN_FAILED = (
 )
 
 #: The subcommands, in the order `audit --help` lists them.
-COMMANDS = (run, fit_debias, gate, dashboard, listing)
+COMMANDS = (run, fit_debias, gate, show, dashboard, listing)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +68,12 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     if verbose == 0 and not quiet:
         level = logging.WARNING  # the summary is the default output
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not quiet:
+        # Progress lines off a terminal (CI) show at the default verbosity: a long run
+        # must not look dead (audit.progress, at most one line per 30 s per suite).
+        from audit.progress import LOGGER_NAME
+
+        logging.getLogger(LOGGER_NAME).setLevel(min(level, logging.INFO))
 
 
 def main(argv: Sequence[str] | None = None) -> ExitCode:

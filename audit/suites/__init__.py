@@ -54,6 +54,7 @@ SUITES.register(
         "audit.suites.safety:SafetySuite",
         "content-safety filter: precision/recall, benign false positives per group, evasion, "
         "latency",
+        summary="audit.suites._summaries.safety:summary_text",
     ),
 )
 SUITES.register(

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from audit.context import RunContext
+from audit.progress import Progress
 from audit.report import Result
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,9 @@ class Suite(ABC):
 
     name: str = ""
     description: str = ""
+    #: Count each yielded result as progress (:mod:`audit.progress`). A suite that
+    #: collects everything before yielding (bias) sets False and counts its own steps.
+    progress_results: bool = True
 
     @property
     def check_errors(self) -> dict[str, str]:
@@ -61,10 +65,13 @@ class Suite(ABC):
         self.check_errors.clear()
         log.info("suite %s: start", self.name)
         results = []
-        for r in self._run(ctx):
-            if r.suite != self.name:
-                raise ValueError(f"suite {self.name} produced a result for suite {r.suite!r}")
-            results.append(r)
+        shown = ctx.config.progress and self.progress_results
+        with Progress(f"suite {self.name}", None, unit="results", enabled=shown) as progress:
+            for r in self._run(ctx):
+                if r.suite != self.name:
+                    raise ValueError(f"suite {self.name} produced a result for suite {r.suite!r}")
+                results.append(r)
+                progress.update(note=r.check)
         log.info(
             "suite %s: %d result(s) in %.1f s", self.name, len(results), time.perf_counter() - start
         )

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from audit.context import RunContext
+from audit.progress import Progress
 from audit.report import Result
 from audit.suites._bias import (
     COVERAGE_CHECK,
@@ -64,6 +65,7 @@ class BiasSuite(Suite):
     """
 
     name = "bias"
+    progress_results = False  # results come at the end; progress counts probes
     description = "association tests, retrieval skew and per-group quality, raw vs debiased"
 
     def check_options(self, options: Mapping[str, Any], *, quick: bool) -> None:
@@ -86,24 +88,30 @@ class BiasSuite(Suite):
         skipped: dict[str, str] = {}
         failed: dict[str, str] = {}
         ran: list[tuple[Probe, dict[str, list[Result]]]] = []
-        for probe in probes:
-            reason = probe.skip_reason(env)
-            if reason is None and probe.name == "disparity/speech" and not opts.speech:
-                reason = "speech = false (the default with --quick)"
-            if reason is not None:
-                skipped[probe.name] = reason
-                log.warning("bias: %s not run: %s", probe.name, reason)
-                continue
-            try:
-                ran.append((probe, {v: probe.run(env, v) for v in env.variants}))
-            except Exception as exc:
-                if opts.tests_only:
-                    raise  # an explicitly requested test must not fail quietly
-                # One broken probe (e.g. a decoder missing for speech) must not lose the
-                # others; the failure is recorded in the report (check_errors: the run is
-                # then incomplete unless errors are allowed) and printed in the summary.
-                self.check_failed(probe.name, exc)
-                failed[probe.name] = self.check_errors[probe.name]
+        with Progress(
+            f"suite {self.name}", len(probes), unit="probes", enabled=ctx.config.progress
+        ) as progress:
+            for probe in probes:
+                reason = probe.skip_reason(env)
+                if reason is None and probe.name == "disparity/speech" and not opts.speech:
+                    reason = "speech = false (the default with --quick)"
+                if reason is not None:
+                    skipped[probe.name] = reason
+                    log.warning("bias: %s not run: %s", probe.name, reason)
+                    progress.update(note=f"{probe.name} skipped")
+                    continue
+                try:
+                    ran.append((probe, {v: probe.run(env, v) for v in env.variants}))
+                except Exception as exc:
+                    if opts.tests_only:
+                        raise  # an explicitly requested test must not fail quietly
+                    # One broken probe (e.g. a decoder missing for speech) must not lose the
+                    # others; the failure is recorded in the report (check_errors: the run is
+                    # then incomplete unless errors are allowed) and printed in the summary.
+                    self.check_failed(probe.name, exc)
+                    failed[probe.name] = self.check_errors[probe.name]
+                finally:
+                    progress.update(note=probe.name)
         everything = [r for _, per in ran for rs in per.values() for r in rs]
         self._tag_projection(everything, env)
         apply_holm(everything)

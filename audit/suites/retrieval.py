@@ -37,6 +37,7 @@ from audit.suites._retrieval import (
     per_query,
     rank_corpus,
     split_by_group,
+    too_few_queries,
     truncation_kind,
 )
 from audit.suites.base import Suite
@@ -446,6 +447,7 @@ class RetrievalSuite(Suite):
             ci_low=est.ci_low,
             ci_high=est.ci_high,
             n=est.n,
+            too_few=too_few_queries(est.n),
             details=details,
             **common,
         )

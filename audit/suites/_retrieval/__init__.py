@@ -20,10 +20,12 @@ from audit.suites._retrieval._latency import CallTimer, LatencySample, measure_l
 from audit.suites._retrieval._options import (
     DEFAULT_ENGINE,
     ENGINE_PARAMS,
+    MIN_QUERIES,
     QUICK_DATASETS,
     RetrievalOptions,
     default_datasets,
     default_sizes,
+    too_few_queries,
     truncation_kind,
 )
 from audit.suites._summaries.retrieval import (
@@ -38,6 +40,7 @@ __all__ = [
     "ENGINE_PARAMS",
     "GROUP_DEFINITIONS",
     "LATENCY_PREFIX",
+    "MIN_QUERIES",
     "QUICK_DATASETS",
     "CallTimer",
     "Disparity",
@@ -58,6 +61,7 @@ __all__ = [
     "rank_corpus",
     "search_table",
     "split_by_group",
+    "too_few_queries",
     "truncation_kind",
     "uncached",
 ]

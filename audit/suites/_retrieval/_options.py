@@ -20,6 +20,17 @@ QUICK_DATASETS: tuple[str, ...] = ("passages", "emoji-professions")
 #: Untrained truncation sizes tried for a model without Matryoshka sizes.
 UNTRAINED_SIZES: tuple[int, ...] = (1024, 512, 256, 128, 64)
 DEFAULT_GROUP_METRICS: tuple[str, ...] = ("recall@10", "ndcg@10")
+#: A number over fewer queries than this is marked ``too_few`` ("too few queries (n=3)"):
+#: its bootstrap CI spans most of [0, 1] (one query moves a mean by >= 10 points), so the
+#: summaries say so instead of printing a CI nobody can read.
+MIN_QUERIES = 10
+
+
+def too_few_queries(n: int | None) -> str | None:
+    """The ``too_few`` text of a result over ``n`` queries (None: enough to read)."""
+    return None if n is None or n >= MIN_QUERIES else f"too few queries (n={n})"
+
+
 #: Search engine of the suites (exact; "exact" is the numpy-only alternative).
 DEFAULT_ENGINE = "faiss-flat"
 #: Keys of ``engine_params`` (keyword arguments of :func:`audit.retrieval.search`).

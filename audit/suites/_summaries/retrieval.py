@@ -52,6 +52,7 @@ def degradation_table(results: Sequence[Result], metrics: Sequence[str], label: 
         key = (r.check, r.modality or "-", r.variant)
         found.setdefault(key, {}).setdefault(r.metric, {})[r.dim] = r
     cells: dict[tuple[str, str, str], dict[int, str]] = {}
+    few: dict[tuple[str, str, str], str] = {}
     sizes: set[int] = set()
     for key, by_metric in found.items():
         chosen = by_metric[next(m for m in metrics if m in by_metric)]
@@ -60,12 +61,56 @@ def degradation_table(results: Sequence[Result], metrics: Sequence[str], label: 
             value = "n/a" if r.value is None else f"{100 * r.value:.1f}"
             cells.setdefault(key, {})[dim] = value + mark
             sizes.add(dim)
+            if r.too_few is not None:
+                few.setdefault(key, r.too_few)
     if not cells:
         return None
     columns = sorted(sizes, reverse=True)
     header = ["dataset", "modality", "variant", *(str(d) for d in columns)]
     rows = [[*key, *(cells[key].get(d, "-") for d in columns)] for key in sorted(cells)]
-    return f"{label}\n{_render(header, rows, left=3)}"
+    notes = [
+        f"  {' '.join(key)}: {reason}: an anecdote, not an estimate (its CI spans most "
+        "of the range; more queries: [suite.retrieval] max_queries / max_corpus)"
+        for key, reason in sorted(few.items())
+    ]
+    return "\n".join([label, _render(header, rows, left=3), *notes])
+
+
+def group_table(results: Sequence[Result]) -> str | None:
+    """Quality per group at each row's largest size: one row per group, metrics as columns.
+
+    Rows are (dataset, modality, variant, size, attribute, group); the gap (best - worst
+    group) of each metric closes each attribute. Other sizes are in the run table
+    (``audit show RUN_DIR --all``). None when no result has a group.
+    """
+    top: dict[tuple[str, str, str], int] = {}
+    for r in results:
+        if r.group is not None and r.dim is not None:
+            key = (r.check, r.modality or "-", r.variant)
+            top[key] = max(top.get(key, 0), r.dim)
+    cells: dict[tuple[str, ...], dict[str, str]] = {}
+    metrics: dict[str, None] = {}
+    for r in results:
+        key = (r.check, r.modality or "-", r.variant)
+        if r.group is None or r.dim != top.get(key):
+            continue
+        attribute, _, group = r.group.partition("=")
+        metric = r.metric
+        if not group:  # an attribute's gap or ratio: a row of its own
+            if not metric.endswith("_difference"):
+                continue
+            group, metric = "gap (best - worst)", metric.removesuffix("_difference")
+        value = "n/a" if r.value is None else f"{100 * r.value:.1f}"
+        row = cells.setdefault((*key, str(r.dim), attribute, group), {})
+        row[metric] = value
+        row["n"] = r.too_few or ("-" if r.n is None else str(r.n))
+        metrics[metric] = None
+    if not cells:
+        return None
+    header = ["dataset", "modality", "variant", "dim", "attribute", "group", *metrics, "n"]
+    rows = [[*key, *(by.get(m, "-") for m in metrics), by["n"]] for key, by in cells.items()]
+    label = "Retrieval quality per group at the largest size, % (n = queries of the group)"
+    return f"{label}\n{_render(header, rows, left=6)}"
 
 
 def latency_table(results: Sequence[Result]) -> str | None:
@@ -143,6 +188,9 @@ def summary_text(results: Sequence[Result]) -> str | None:
             "* untrained truncation: first d coordinates, re-normalised, of a model not "
             "trained for size d"
         )
+    groups = group_table(results)
+    if groups:
+        blocks.append(groups)
     searched = search_table(results)
     if searched and blocks:
         blocks.append(searched)
