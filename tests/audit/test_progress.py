@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 
 import pytest
 
@@ -46,7 +47,9 @@ def test_elapsed_text(seconds: float, text: str) -> None:
 def test_off_a_terminal_at_most_one_line_per_interval(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     clock = FakeClock()
-    p = Progress("suite bias", 5, unit="probes", clock=clock, stream=Pipe(), interval=30)
+    p = Progress(
+        "suite bias", 5, unit="probes", clock=clock, stream=Pipe(), interval=30, heartbeat=False
+    )
     # steps finish at t = 10, 20, 35, 50, 70 s after the start
     for t, name in [(10, "a"), (20, "b"), (35, "c"), (50, "d"), (70, "e")]:
         clock.now = 1000.0 + t
@@ -64,7 +67,9 @@ def test_off_a_terminal_at_most_one_line_per_interval(caplog: pytest.LogCaptureF
 def test_short_work_off_a_terminal_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     clock = FakeClock()
-    with Progress("suite safety", None, unit="results", clock=clock, stream=Pipe()) as p:
+    with Progress(
+        "suite safety", None, unit="results", clock=clock, stream=Pipe(), heartbeat=False
+    ) as p:
         for _ in range(40):
             clock.now += 0.5
             p.update()
@@ -74,10 +79,44 @@ def test_short_work_off_a_terminal_says_nothing(caplog: pytest.LogCaptureFixture
 def test_unknown_total_and_long_close(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER_NAME)
     clock = FakeClock()
-    with Progress("suite redteam", None, unit="results", clock=clock, stream=Pipe()) as p:
+    with Progress(
+        "suite redteam", None, unit="results", clock=clock, stream=Pipe(), heartbeat=False
+    ) as p:
         p.update(3)
         clock.now += 45
     assert _lines(caplog) == ["suite redteam: finished 3 results in 45s"]
+
+
+def test_tick_writes_a_line_while_no_step_finishes(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
+    clock = FakeClock()
+    p = Progress(
+        "suite retrieval", None, unit="results", clock=clock, stream=Pipe(), heartbeat=False
+    )
+    for t in (10, 31, 50, 62):  # what the heartbeat thread does every interval
+        clock.now = 1000.0 + t
+        p.tick()
+    p.update(5, note="passages")  # at 62 s: the last line was at 31 s, none is due
+    p.close()
+    assert _lines(caplog) == [
+        "suite retrieval: 0 results, 31s elapsed",
+        "suite retrieval: 0 results, 1m02s elapsed",
+        "suite retrieval: finished 5 results in 1m02s",
+    ]
+
+
+def test_the_heartbeat_thread_writes_without_updates(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
+    p = Progress("suite slow", 2, stream=Pipe(), interval=0.02)
+    deadline = time.monotonic() + 10  # generous: a loaded machine may delay the thread
+    while not _lines(caplog) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    p.close()
+    first = _lines(caplog)[0]
+    assert first.startswith("suite slow: 0/2 steps, ") and first.endswith("s elapsed")
+    count = len(_lines(caplog))
+    time.sleep(0.1)
+    assert len(_lines(caplog)) == count  # closed: the heartbeat stopped
 
 
 def test_disabled_shows_nothing(caplog: pytest.LogCaptureFixture) -> None:
