@@ -1,4 +1,4 @@
-"""report.json: the versioned result of a run (schema_version 1).
+"""report.json: the versioned result of a run (schema_version 2; version 1 is still read).
 
 Pydantic models with ``extra="forbid"`` so a typo or a foreign field is an error, not a
 silently dropped number. The dashboard imports only this module.
@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The oldest schema_version this tool still reads (version 1 is upgraded on load).
+MIN_SCHEMA_VERSION = 1
 #: ``passed``/``failed``: every gate passed / a gate failed; ``no-gates``: no policy
 #: applied; ``error``: the run itself failed (results are partial, nothing is judged);
 #: ``incomplete``: the run finished but some requested checks errored (``check_errors``),
@@ -52,8 +54,40 @@ class Wrappers(_Strict):
     engine: dict[str, Any] | None = None  # --engine ray: shards computed/reused, actors
 
 
+Sidedness = Literal["two-sided", "greater", "less"]
+
+
+class TestInfo(_Strict):
+    """The hypothesis test behind a result's ``p_value``.
+
+    ``name`` says which test (``"permutation (exact)"``...), ``sidedness`` its alternative
+    (``"greater"``: the statistic is larger than under the null), ``statistic`` the
+    observed test statistic (None where the test has no single number).
+    """
+
+    __test__ = False  # not a pytest test class despite its name
+
+    name: str
+    sidedness: Sidedness
+    statistic: float | None = None
+
+    @field_validator("statistic")
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError(f"non-finite statistic {v!r}; use null for undefined values")
+        return v
+
+
 class Result(_Strict):
-    """One measured number."""
+    """One measured number.
+
+    A result that is a hypothesis test carries ``test``, the raw ``p_value`` and
+    ``p_adjusted``, the p-value adjusted for multiple comparisons within the family
+    named by ``p_family`` (the rule: docs/bias-statistics.md, "Multiple comparisons").
+    Readers judge significance by ``p_adjusted`` and never recompute it. ``too_few``
+    says why the sample is too small to read the result (None: large enough).
+    """
 
     suite: str
     check: str
@@ -68,8 +102,13 @@ class Result(_Strict):
     p_value: float | None = None
     n: int | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    # schema_version 2: one statistical reading, stored once (see the class docstring).
+    test: TestInfo | None = None
+    p_adjusted: float | None = None
+    p_family: str | None = None
+    too_few: str | None = None
 
-    @field_validator("value", "ci_low", "ci_high", "p_value")
+    @field_validator("value", "ci_low", "ci_high", "p_value", "p_adjusted")
     @classmethod
     def _finite(cls, v: float | None) -> float | None:
         # JSON has no NaN; an undefined number is null, never a silent NaN.
@@ -161,7 +200,7 @@ class Report(_Strict):
                 f"report schema_version {v} is newer than this tool reads ({SCHEMA_VERSION}); "
                 "upgrade mme-audit"
             )
-        if v < 1:
+        if v < MIN_SCHEMA_VERSION:
             raise ValueError(f"invalid schema_version {v}")
         return v
 
@@ -193,7 +232,32 @@ def load_report(path: str | Path) -> Report:
                 f"{path}: schema_version {data['schema_version']} is newer than this tool "
                 f"reads ({SCHEMA_VERSION}); upgrade mme-audit"
             )
-    return Report.model_validate(data)
+    return Report.model_validate(upgrade_report_data(data))
+
+
+#: ``p_family`` given to the Holm-adjusted p-values a version-1 report kept in
+#: ``details.p_holm`` (the bias suite then adjusted over every p-value of one variant).
+V1_FAMILY = "holm:{suite}/{variant} (schema 1: every p-value of the variant)"
+
+
+def upgrade_report_data(data: Any) -> Any:
+    """Bring a version-1 report (a parsed JSON object) to the current schema, in place.
+
+    Version 1 kept the bias suite's Holm-adjusted p-value in ``details.p_holm``; it moves
+    to ``p_adjusted`` with its family named, so readers read one field. Nothing is
+    recomputed. Other versions (and non-objects) are returned unchanged.
+    """
+    if not isinstance(data, dict) or data.get("schema_version") != 1:
+        return data
+    for r in data.get("results") or []:
+        if not isinstance(r, dict) or r.get("p_adjusted") is not None:
+            continue
+        details = r.get("details") or {}
+        held = details.get("p_holm") if isinstance(details, dict) else None
+        if isinstance(held, int | float) and not isinstance(held, bool):
+            r["p_adjusted"] = float(held)
+            r["p_family"] = V1_FAMILY.format(suite=r.get("suite"), variant=r.get("variant", "raw"))
+    return data
 
 
 def report_json_schema() -> dict[str, Any]:

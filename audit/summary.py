@@ -42,9 +42,12 @@ MAX_ROWS = 60
 
 
 def _sig(r: Result) -> str:
-    if r.p_value is None:
+    # Reads the stored family-adjusted p-value (docs/bias-statistics.md); never the raw p.
+    if r.too_few is not None and r.p_value is not None:
+        return "too few samples"
+    if r.p_adjusted is None:
         return ""
-    return "significant" if r.p_value < ALPHA else "not significant"
+    return "significant" if r.p_adjusted < ALPHA else "not significant"
 
 
 def _ci(r: Result) -> str:
@@ -109,15 +112,39 @@ def run_table(results: list[Result], *, max_rows: int | None = MAX_ROWS) -> tupl
     setting = settings(results)[: len(shown)]
     header = ["check", "metric", "variant", *keys]
     header += ["setting"] if any(setting) else []
-    header += ["value", "95% CI", "p", "n", ""]
+    adj = any(r.p_adjusted is not None for r in results)  # the stored family-adjusted p
+    header += ["value", "95% CI", "p", *(["p_adj"] if adj else []), "n", ""]
     rows = []
     for r, extra in zip(shown, setting, strict=True):
         row = [r.check, r.metric, r.variant]
         row += ["-" if getattr(r, f) is None else str(getattr(r, f)) for f in keys]
         row += [extra or "-"] if any(setting) else []
-        row += [_fmt(r.value), _ci(r), _fmt(r.p_value, 4), "-" if r.n is None else str(r.n)]
+        row += [_fmt(r.value), _ci(r), _fmt(r.p_value, 4)]
+        row += [_fmt(r.p_adjusted, 4)] if adj else []
+        row += ["-" if r.n is None else str(r.n)]
         rows.append([*row, _sig(r)])
     return format_table(rows, header), len(results) - len(shown)
+
+
+def significance_lines(results: list[Result], alpha: float) -> list[str]:
+    """One line per multiple-comparison family: how many of its tests are significant.
+
+    Reads the stored ``p_adjusted``/``p_family`` (docs/bias-statistics.md); tests whose
+    sample is too small (``too_few``) are counted apart, never as a verdict.
+    """
+    out = []
+    tested = [r for r in results if r.p_value is not None]
+    for fam in dict.fromkeys(r.p_family for r in tested):
+        members = [r for r in tested if r.p_family == fam]
+        if fam is None:
+            out.append(f"{len(members)} p-value(s) without a stored adjustment (not judged).")
+            continue
+        few = [r for r in members if r.too_few is not None]
+        readable = [r for r in members if r.too_few is None]
+        sig = sum(r.p_adjusted is not None and r.p_adjusted < alpha for r in readable)
+        line = f"{sig} of {len(readable)} significant at alpha={alpha} ({fam})"
+        out.append(line + (f"; {len(few)} with too few samples" if few else "") + ".")
+    return out
 
 
 def format_table(rows: list[list[str]], header: list[str]) -> str:
@@ -147,13 +174,7 @@ def summarize(report: Report, *, path: str | None = None, max_rows: int | None =
                 f"too few: {few} result(s) rest on a sample too small to read; their CI is not "
                 "shown (why: results[].too_few in report.json)"
             )
-        tested = [r for r in report.results if r.p_value is not None]
-        if tested:
-            sig = sum(r.p_value < ALPHA for r in tested)  # type: ignore[operator]
-            head.append(
-                f"{sig} of {len(tested)} tested effect(s) significant at alpha={ALPHA} "
-                "(one-sided permutation test)."
-            )
+        head += significance_lines(report.results, ALPHA)
     else:
         head.append("no results")
     for suite_name in dict.fromkeys(r.suite for r in report.results):

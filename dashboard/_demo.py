@@ -45,7 +45,26 @@ def _embedder() -> EmbedderInfo:
     )
 
 
+def _adjust(results: list[Result]) -> list[Result]:
+    """Store Holm-adjusted p-values as the bias suite does: one family per variant of the
+    demo's WEAT tests (bias/<variant>/weat; the rule: docs/bias-statistics.md). The
+    dashboard may not import the suite's rule; tests/dashboard check these values equal
+    :func:`audit.suites._summaries._holm.adjust_families`."""
+    from fairness.probes import holm_bonferroni
+
+    for variant in ("raw", "debiased"):
+        fam = [r for r in results if r.variant == variant and r.p_value is not None]
+        for r, p in zip(fam, holm_bonferroni([r.p_value for r in fam]), strict=True):
+            r.p_adjusted = float(p)
+            r.p_family = f"holm:bias/{variant}/weat (m={len(fam)})"
+    return results
+
+
 def _bias(shift: float) -> list[Result]:
+    return _adjust(_bias_results(shift))
+
+
+def _bias_results(shift: float) -> list[Result]:
     out = []
     for name, (d, p) in WEAT.items():
         d = d + shift if d > 1 else d

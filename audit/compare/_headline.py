@@ -65,11 +65,9 @@ def needed_modalities(modality: str | None) -> list[str]:
 
 
 def p_of(r: Result) -> float | None:
-    """The p-value a reader should see: Holm-adjusted where the suite adjusted it."""
-    held = r.details.get("p_holm")
-    if isinstance(held, int | float) and not isinstance(held, bool) and math.isfinite(held):
-        return float(held)
-    return r.p_value
+    """The p-value a reader should see: the stored adjusted one where the suite adjusted
+    it (``p_adjusted``; a version-1 report's ``details.p_holm`` is moved there on load)."""
+    return r.p_adjusted if r.p_adjusted is not None else r.p_value
 
 
 def headlines(report: Report) -> list[Headline]:

@@ -16,11 +16,17 @@ the same way as a one-shot fit.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Level of the interval around the held-out probe accuracy after debiasing.
+PROBE_CI_LEVEL = 0.95
 
 
 @dataclass
@@ -34,6 +40,10 @@ class SizeReport:
     probe_accuracy_after: float
     majority_rate: float
     variance_kept: float
+    #: Wilson interval (PROBE_CI_LEVEL) of ``probe_accuracy_after`` over the probe items.
+    probe_accuracy_after_ci: tuple[float, float] | None = None
+    #: Set when the group is still predictable after debiasing (see :func:`leak_warning`).
+    warning: str | None = None
 
 
 @dataclass
@@ -79,6 +89,37 @@ def _probe_accuracy(Z: np.ndarray, labels: np.ndarray, seed: int) -> float:
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     clf = LogisticRegression(max_iter=2000)
     return float(cross_val_score(clf, Z, labels, cv=cv, scoring="accuracy").mean())
+
+
+def accuracy_ci(accuracy: float, n: int, level: float = PROBE_CI_LEVEL) -> tuple[float, float]:
+    """Wilson interval of a cross-validated accuracy over ``n`` items (scipy's binomtest).
+
+    Each probe item is predicted once across the folds, so ``round(accuracy * n)`` items
+    were right (exact when the folds have equal sizes, within one item otherwise).
+    """
+    from scipy.stats import binomtest
+
+    k = round(accuracy * n)
+    ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def leak_warning(s: SizeReport, n_probe: int) -> str | None:
+    """A warning when the held-out probe still predicts the group after debiasing.
+
+    The rule: the whole interval of the after-debiasing accuracy lies above the majority
+    rate (what always guessing the largest group scores), i.e. the projection left group
+    information a linear probe recovers beyond chance at this sample size.
+    """
+    if s.probe_accuracy_after_ci is None or s.probe_accuracy_after_ci[0] <= s.majority_rate:
+        return None
+    lo, hi = s.probe_accuracy_after_ci
+    return (
+        f"size {s.size}: the held-out probe still predicts the group after debiasing: "
+        f"accuracy {s.probe_accuracy_after:.3f} ({PROBE_CI_LEVEL:.0%} CI [{lo:.3f}, {hi:.3f}], "
+        f"n={n_probe}) vs majority rate {s.majority_rate:.3f}; the projection leaves group "
+        "information a linear classifier recovers"
+    )
 
 
 def measure_sizes(
@@ -136,6 +177,11 @@ def measure_sizes(
                 variance_kept=float(np.trace(A_s.T @ scatter @ A_s) / np.trace(scatter)),
             )
         )
+        rep = reports[-1]
+        rep.probe_accuracy_after_ci = accuracy_ci(rep.probe_accuracy_after, len(probe_y))
+        rep.warning = leak_warning(rep, len(probe_y))
+        if rep.warning:
+            log.warning("fit-debias: %s", rep.warning)
     return out_dim, reports
 
 
@@ -168,4 +214,5 @@ def format_fit_report(report: FitReport) -> str:
         f"{report.method} on {report.dataset} by {report.attribute}: "
         f"{report.n_fit} fit / {report.n_probe} probe items, groups {report.groups}"
     )
-    return head + "\n" + format_table(rows, header)
+    warnings = [f"WARNING: {s.warning}" for s in report.sizes if s.warning]
+    return "\n".join([head, format_table(rows, header), *warnings])

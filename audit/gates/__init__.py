@@ -6,7 +6,7 @@ Load a policy with :func:`load_policy` (validated before anything runs), judge a
 docs/ci.md; ``--policy default`` (:data:`DEFAULT_POLICY`) is a commented starting point.
 """
 
-from audit.gates._evaluate import adjust_p_values, apply_policy, evaluate
+from audit.gates._evaluate import apply_policy, evaluate
 from audit.gates._files import find_report, load_run, write_atomic
 from audit.gates._junit import junit_xml, write_junit, write_junit_error
 from audit.gates._markdown import markdown_summary, write_summary
@@ -28,7 +28,6 @@ __all__ = [
     "Gate",
     "Policy",
     "PolicyMeta",
-    "adjust_p_values",
     "apply_policy",
     "evaluate",
     "find_report",

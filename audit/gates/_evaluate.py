@@ -9,7 +9,6 @@ gate, no CI for a ``when = "ci"`` gate) the breach stands: missing evidence neve
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from audit.config import ConfigError
@@ -28,30 +27,6 @@ _SYMBOL = {
     "min_results": "count>=",
 }
 _MAX_LISTED = 3  # failing results named in a gate's one-line message
-
-
-def adjust_p_values(p_values: Sequence[float | None], method: str) -> list[float | None]:
-    """Family-wise adjusted p-values (``none``, ``bonferroni`` or ``holm``); None stays None.
-
-    The family is the non-null p-values given. Holm's step-down adjustment:
-    ``p_adj(i) = max_{j <= i} min(1, (m - j + 1) p_(j))`` over the sorted p-values.
-    """
-    if method not in ("none", "bonferroni", "holm"):
-        raise ValueError(f"unknown p-value correction {method!r}")
-    idx = [i for i, p in enumerate(p_values) if p is not None]
-    out: list[float | None] = list(p_values)
-    m = len(idx)
-    if method == "none" or m == 0:
-        return out
-    if method == "bonferroni":
-        for i in idx:
-            out[i] = min(1.0, m * p_values[i])  # type: ignore[operator]
-        return out
-    running = 0.0
-    for rank, i in enumerate(sorted(idx, key=lambda k: p_values[k])):  # type: ignore[arg-type,return-value]
-        running = max(running, min(1.0, (m - rank) * p_values[i]))  # type: ignore[operator]
-        out[i] = running
-    return out
 
 
 def _fmt(v: float | None) -> str:
@@ -97,12 +72,19 @@ def _judge_threshold(
     cmp = "below" if op == "min" else "above"
     breach = f"{shown} is {cmp} {_fmt(t)}"
     if gate.when == "significant":
+        # The stored family-adjusted p-value decides (docs/bias-statistics.md), the same
+        # number the summaries and the dashboard show; the gate never re-adjusts.
         if r.p_value is None:
             return False, f"{breach}; no p-value to judge significance, so the breach stands"
-        p_txt = f"p={_fmt(r.p_value)}"
-        if gate.correction != "none":
-            p_txt += f" ({gate.correction}-adjusted {_fmt(p_adj)})"
-        if p_adj is not None and p_adj < alpha:
+        if p_adj is None:
+            return False, (
+                f"{breach}; p={_fmt(r.p_value)} has no stored adjusted p-value (p_adjusted) "
+                "to judge significance, so the breach stands"
+            )
+        p_txt = f"p={_fmt(r.p_value)} (adjusted {_fmt(p_adj)}, {r.p_family})"
+        if r.too_few:
+            p_txt += f"; too few samples: {r.too_few}"
+        if p_adj < alpha:
             return False, f"{breach} and significant: {p_txt} < alpha {_fmt(alpha)}"
         return True, f"{breach} but not significant: {p_txt} >= alpha {_fmt(alpha)}"
     if gate.when == "ci":
@@ -132,14 +114,13 @@ def _number(r: Result, field: str) -> float | None:
 
 
 def _threshold_gate(gate: Gate, sel: list[Result], alpha: float) -> tuple[list, list, list]:
-    p_adj = adjust_p_values([r.p_value for r in sel], gate.correction)
     evidence, good, bad = [], [], []
-    for r, p in zip(sel, p_adj, strict=True):
+    for r in sel:
         x = _number(r, gate.field)
-        passed, reason = _judge_threshold(gate, r, x, p, alpha)
+        passed, reason = _judge_threshold(gate, r, x, r.p_adjusted, alpha)
         ev = _evidence(r, gate.field)
-        if gate.correction != "none":
-            ev["p_adjusted"] = p
+        if gate.when == "significant":
+            ev.update(p_adjusted=r.p_adjusted, p_family=r.p_family)
         ev.update(passed=passed, reason=reason)
         evidence.append(ev)
         excused = passed and x is not None and _breach(gate.operator, x, gate.threshold)

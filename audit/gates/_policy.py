@@ -92,7 +92,9 @@ class Gate(_Strict):
     min_results: int | None = None
     when: Literal["always", "significant", "ci"] = "always"
     alpha: float | None = None
-    correction: Literal["none", "bonferroni", "holm"] = "none"
+    # Significance reads the p_adjusted the suite stored (Holm within its family,
+    # docs/bias-statistics.md); "holm" names that adjustment and is optional.
+    correction: Literal["holm"] | None = None
     change: Literal["absolute", "relative"] = "absolute"
     magnitude: bool = False
     allow_empty: bool = False
@@ -103,6 +105,17 @@ class Gate(_Strict):
     def _finite(cls, v: float | None) -> float | None:
         if v is not None and not math.isfinite(v):
             raise ValueError(f"must be a finite number, got {v!r}")
+        return v
+
+    @field_validator("correction", mode="before")
+    @classmethod
+    def _stored_correction(cls, v: object) -> object:
+        if v in ("none", "bonferroni"):
+            raise ValueError(
+                f"correction = {v!r} is no longer supported: a significance gate reads the "
+                "p_adjusted the suite stored (Holm within its family; docs/bias-statistics.md), "
+                "the same number every summary shows; drop correction or write 'holm'"
+            )
         return v
 
     @model_validator(mode="after")
@@ -124,7 +137,7 @@ class Gate(_Strict):
                 raise ValueError(f"when = {self.when!r} applies to min/max/max_abs, not {op}")
             if self.field != "value":
                 raise ValueError(f"when = {self.when!r} judges the value; drop field = ...")
-        if self.when != "significant" and (self.alpha is not None or self.correction != "none"):
+        if self.when != "significant" and (self.alpha is not None or self.correction is not None):
             raise ValueError("alpha and correction apply only with when = 'significant'")
         if self.alpha is not None and not 0 < self.alpha < 1:
             raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")

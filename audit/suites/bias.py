@@ -2,7 +2,7 @@
 
 Probes (``audit.suites._bias``; statistics in ``fairness.probes``):
 
-- association tests with effect size (ddof=1), one-sided permutation p-value (exact when
+- association tests with effect size (ddof=1), two-sided permutation p-value (exact when
   feasible, else sampled without replacement) and a bootstrap CI: WEAT 1-10 on bare words
   (``weat/weatN``), SEAT sentences over the same lists (``seat/weatN``), cross-modal tests
   of emoji images against word sets (``xmodal/...``, modality ``image|text``), and user
@@ -17,7 +17,8 @@ Probes (``audit.suites._bias``; statistics in ``fairness.probes``):
 Every probe runs on every variant (``raw``, ``debiased``); with both, ``delta`` results
 give debiased minus raw. Without a configured projection the suite fits the project's
 default one (``audit fit-debias`` defaults) unless ``debias = "none"`` or ``tests`` is
-given. p-values get a Holm-Bonferroni adjustment per variant (``details.p_holm``).
+given. p-values get a Holm-Bonferroni adjustment per family (``p_adjusted``, ``p_family``;
+the rule in docs/bias-statistics.md) and small samples are marked (``too_few``).
 See docs/bias.md.
 """
 
@@ -36,10 +37,10 @@ from audit.suites._bias import (
     BiasOptions,
     Probe,
     ProbeEnv,
-    apply_holm,
     builtin_probes,
     builtin_projection,
     deltas,
+    finish_statistics,
     list_probes,
     projection_info,
     run_registry,
@@ -114,12 +115,12 @@ class BiasSuite(Suite):
                     progress.update(note=probe.name)
         everything = [r for _, per in ran for rs in per.values() for r in rs]
         self._tag_projection(everything, env)
-        apply_holm(everything)
+        finish_statistics(everything, opts.alpha)  # p_adjusted, p_family, too_few: once
         for _probe, per in ran:
             for variant in env.variants:
                 yield from per[variant]
             if "debiased" in per:
-                yield from deltas(per["raw"], per["debiased"])
+                yield from deltas(per["raw"], per["debiased"], opts.alpha)
         if not opts.tests_only:
             yield self._coverage(ran, skipped, failed, env, opts)
 

@@ -5,8 +5,11 @@ Definitions (Caliskan, Bryson, Narayanan, Science 2017), with cosine similarity:
 - ``s(w, A, B) = mean_a cos(w, a) - mean_b cos(w, b)``
 - ``S(X, Y, A, B) = sum_x s(x, A, B) - sum_y s(y, A, B)``
 - ``d = (mean_x s(x) - mean_y s(y)) / std_{w in X u Y} s(w)`` (``ddof=1`` by default)
-- one-sided ``p = P_i[S(X_i, Y_i) > S(X, Y)]`` over the re-partitions of ``X u Y`` into
-  sets of sizes ``|X|`` and ``|Y|``.
+- permutation p-value of ``S`` over the re-partitions of ``X u Y`` into sets of sizes
+  ``|X|`` and ``|Y|``: two-sided by default (``2 min(P[S_i >= S], P[S_i <= S])``, capped
+  at 1, as scipy's ``permutation_test``), so an association in either direction counts
+  and the sign of ``d`` tells which; ``alternative="greater"`` is Caliskan's one-sided
+  ``P_i[S(X_i, Y_i) > S(X, Y)]``.
 
 The p-value is exact (every partition enumerated, vectorised) when there are at most
 ``exact_max`` partitions, else estimated from random partitions with the +1 correction.
@@ -31,6 +34,7 @@ __all__ = ["AssociationResult", "association_test", "s_scores"]
 logger = logging.getLogger(__name__)
 
 Ties = Literal["strict", "inclusive"]
+Alternative = Literal["two-sided", "greater", "less"]
 
 # Bootstrap resamples are drawn in batches of at most this many elements.
 _CHUNK_ELEMENTS = 1 << 21
@@ -45,7 +49,7 @@ class AssociationResult:
     effect_size : float
         Cohen's-d-like effect size ``d``; NaN when the pooled std of ``s`` is zero.
     p_value : float
-        One-sided permutation p-value for ``S(X, Y, A, B)`` being this large.
+        Permutation p-value of ``S(X, Y, A, B)`` under ``alternative``.
     ci_low, ci_high : float
         Percentile bootstrap interval of ``effect_size`` at level ``confidence``
         (NaN when ``n_bootstrap == 0``).
@@ -68,6 +72,11 @@ class AssociationResult:
     ties : str
         Tie rule of the exact p-value: ``"strict"`` counts ``S_i > S`` (Caliskan et al.),
         ``"inclusive"`` counts ``S_i >= S``. The sampled p-value always counts ties.
+    alternative : str
+        ``"two-sided"`` (default), ``"greater"`` (X closer to A than Y is) or ``"less"``.
+    direction : str
+        Which way the association goes, from the sign of ``S``: ``"X~A"`` (X closer to
+        A than Y is, ``d > 0``), ``"X~B"`` (``d < 0``) or ``"none"`` (``S == 0``).
     """
 
     effect_size: float
@@ -83,6 +92,8 @@ class AssociationResult:
     n_bootstrap: int
     confidence: float
     ties: str = "strict"
+    alternative: str = "two-sided"
+    direction: str = "none"
 
 
 def _as_matrix(name: str, value: ArrayLike) -> np.ndarray:
@@ -210,6 +221,12 @@ def _bootstrap_ci(
     return float(low), float(high)
 
 
+def _direction(s_x: np.ndarray, s_y: np.ndarray, tol: float) -> str:
+    # The sign of d (mean difference), not of S: with unequal sizes they can differ.
+    diff = float(s_x.mean() - s_y.mean())
+    return "X~A" if diff > tol else ("X~B" if diff < -tol else "none")
+
+
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer; got {type(value).__name__}")
@@ -230,6 +247,7 @@ def association_test(
     n_bootstrap: int = 2_000,
     confidence: float = 0.95,
     ties: Ties = "strict",
+    alternative: Alternative = "two-sided",
     random_state: int | np.random.Generator | None = 0,
 ) -> AssociationResult:
     """Embedding association test (WEAT/SEAT/cross-modal EAT) with p-value and bootstrap CI.
@@ -257,6 +275,12 @@ def association_test(
         Exact test only: count partitions with ``S_i > S`` (Caliskan's definition; the
         observed partition itself is not counted) or ``S_i >= S``. Values within a
         relative ``1e-10`` of ``S`` count as ties.
+    alternative : {"two-sided", "greater", "less"}, default="two-sided"
+        ``"two-sided"``: ``min(1, 2 min(p_greater, p_less))`` (scipy's convention), so a
+        strong association in either direction is significant (an over-corrected
+        debiased space, ``d`` strongly negative, reads as biased the other way);
+        ``"greater"``: Caliskan et al.'s one-sided test (X closer to A than Y is);
+        ``"less"``: the reverse.
     random_state : int, numpy.random.Generator or None, default=0
         Seed of the sampled permutations and of the bootstrap.
 
@@ -291,6 +315,10 @@ def association_test(
         raise ValueError(f"confidence must be in (0, 1); got {confidence!r}")
     if ties not in ("strict", "inclusive"):
         raise ValueError(f"ties must be 'strict' or 'inclusive'; got {ties!r}")
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError(
+            f"alternative must be 'two-sided', 'greater' or 'less'; got {alternative!r}"
+        )
 
     xa, ya, aa, ba = (arrays[k] for k in "XYAB")
     n_x, n_y = xa.shape[0], ya.shape[0]
@@ -306,13 +334,22 @@ def association_test(
     # Partition sums are formed in another order; TIE_RTOL absorbs the rounding.
     observed = float(2.0 * s[:n_x].sum() - s.sum())
     if math.comb(n_x + n_y, n_x) <= exact_max:
-        greater, greater_eq, count = count_exact(s, n_x, observed, tol)
-        p_value = (greater if ties == "strict" else greater_eq) / count
-        method, n_used = "exact", count
+        c = count_exact(s, n_x, observed, tol)
+        strict = ties == "strict"
+        p_greater = (c.greater if strict else c.greater_eq) / c.total
+        p_less = (c.less if strict else c.less_eq) / c.total
+        method, n_used = "exact", c.total
     else:
-        greater_eq = count_sampled(s, n_x, observed, tol, n_permutations, perm_rng)
-        p_value = (1.0 + greater_eq) / (1.0 + n_permutations)
+        c = count_sampled(s, n_x, observed, tol, n_permutations, perm_rng)
+        p_greater = (1.0 + c.greater_eq) / (1.0 + n_permutations)
+        p_less = (1.0 + c.less_eq) / (1.0 + n_permutations)
         method, n_used = "sampled", n_permutations
+    if alternative == "greater":
+        p_value = p_greater
+    elif alternative == "less":
+        p_value = p_less
+    else:
+        p_value = min(1.0, 2.0 * min(p_greater, p_less))
     logger.debug("association test: %s p-value over %d partitions", method, n_used)
 
     ci_low, ci_high = _bootstrap_ci(s_x, s_y, ddof, n_bootstrap, float(confidence), boot_rng)
@@ -330,4 +367,6 @@ def association_test(
         n_bootstrap=n_bootstrap,
         confidence=float(confidence),
         ties=ties,
+        alternative=alternative,
+        direction=_direction(s_x, s_y, tol),
     )

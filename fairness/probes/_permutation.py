@@ -7,9 +7,11 @@ statistic is ``S_i = 2 sum(s[X_i]) - total``, so only subset sums are needed.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["TIE_RTOL", "count_exact", "count_sampled", "subset_sums"]
+__all__ = ["TIE_RTOL", "Counts", "count_exact", "count_sampled", "subset_sums"]
 
 # Statistics closer than this (relative to sum |s|) are ties: the same partition summed in
 # another order may differ in the last bits.
@@ -43,14 +45,22 @@ def subset_sums(s: np.ndarray, r: int) -> np.ndarray:
     return level[r]
 
 
-def count_exact(s: np.ndarray, n_x: int, observed: float, tol: float) -> tuple[int, int, int]:
-    """Enumerate every partition.
+class Counts(NamedTuple):
+    """How many partitions' statistics ``S_i`` lie on each side of the observed ``S``.
 
-    Returns
-    -------
-    tuple of int
-        ``(#{S_i > S + tol}, #{S_i >= S - tol}, number of partitions)``.
+    Both tails are counted so one enumeration (or one set of draws) gives the one-sided
+    p-values of either direction and the two-sided one.
     """
+
+    greater: int  # S_i > S + tol
+    greater_eq: int  # S_i >= S - tol
+    less: int  # S_i < S - tol
+    less_eq: int  # S_i <= S + tol
+    total: int  # partitions compared
+
+
+def count_exact(s: np.ndarray, n_x: int, observed: float, tol: float) -> Counts:
+    """Enumerate every partition and count both tails (see :class:`Counts`)."""
     n = s.size
     total = float(s.sum())
     # Enumerate the smaller side: S_i = 2 sum(X_i) - total = total - 2 sum(Y_i).
@@ -60,23 +70,28 @@ def count_exact(s: np.ndarray, n_x: int, observed: float, tol: float) -> tuple[i
         stats = total - 2.0 * subset_sums(s, n - n_x)
     greater = int(np.count_nonzero(stats > observed + tol))
     greater_eq = int(np.count_nonzero(stats >= observed - tol))
-    return greater, greater_eq, int(stats.size)
+    less = int(np.count_nonzero(stats < observed - tol))
+    less_eq = int(np.count_nonzero(stats <= observed + tol))
+    return Counts(greater, greater_eq, less, less_eq, int(stats.size))
 
 
 def count_sampled(
     s: np.ndarray, n_x: int, observed: float, tol: float, n_samples: int, rng: np.random.Generator
-) -> int:
-    """Draw ``n_samples`` uniformly random partitions; return ``#{S_i >= S - tol}``."""
+) -> Counts:
+    """Draw ``n_samples`` uniformly random partitions and count both tails."""
     n = s.size
     total = float(s.sum())
     batch = max(1, CHUNK_ELEMENTS // n)
-    greater_eq = done = 0
+    greater = greater_eq = less = less_eq = done = 0
     while done < n_samples:
         b = min(batch, n_samples - done)
         # The n_x smallest of n i.i.d. uniform keys form a uniformly random n_x-subset:
         # each row is one random relabelling of X u Y (a true permutation).
         idx = np.argpartition(rng.random((b, n)), n_x - 1, axis=1)[:, :n_x]
         stats = 2.0 * s[idx].sum(axis=1) - total
+        greater += int(np.count_nonzero(stats > observed + tol))
         greater_eq += int(np.count_nonzero(stats >= observed - tol))
+        less += int(np.count_nonzero(stats < observed - tol))
+        less_eq += int(np.count_nonzero(stats <= observed + tol))
         done += b
-    return greater_eq
+    return Counts(greater, greater_eq, less, less_eq, n_samples)

@@ -89,7 +89,8 @@ def test_unsupported_error_and_not_run_cells_say_why() -> None:
                 p_value=0.01,
                 ci_low=0.2,
                 ci_high=1.1,
-                details={"p_holm": 0.03},
+                p_adjusted=0.03,  # schema 2: the stored adjusted p (was details.p_holm)
+                p_family="holm:bias/raw/weat (m=3)",
             ),
             res("bias", "xmodal/emoji-gender-career", "effect_size", 0.1, modality="image|text"),
         ],

@@ -21,7 +21,7 @@ from dash_helpers import APP
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from audit.report import EmbedderInfo, GateResult, Report, Result
+from audit.report import SCHEMA_VERSION, EmbedderInfo, GateResult, Report, Result
 from dashboard._demo import (
     BASELINE_ID,
     CANDIDATE_ID,
@@ -107,7 +107,7 @@ def newer_runs(tmp_path: Path) -> Path:
     root = tmp_path / "newer"
     small_report("good").save(root / "good" / "report.json")
     future = json.loads(small_report("future").model_dump_json())
-    future["schema_version"] = 2
+    future["schema_version"] = SCHEMA_VERSION + 1  # newer than this tool reads
     future["provenance"] = {"signed": True}  # a field version 1 does not know
     (root / "future").mkdir()
     (root / "future" / "report.json").write_text(json.dumps(future))

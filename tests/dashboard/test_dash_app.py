@@ -156,7 +156,8 @@ def test_corrupt_json_is_reported_and_good_runs_still_show(app, corrupt_runs: Pa
 def test_newer_schema_is_a_clear_warning_not_a_crash(app, newer_runs: Path) -> None:
     at = app(newer_runs)
     assert texts(at, "warning") == [
-        "Run future: report schema_version 2 is newer than this dashboard reads (1); "
+        # schema_version 2 is current since issue 18, so the future run is version 3.
+        "Run future: report schema_version 3 is newer than this dashboard reads (2); "
         "upgrade mme-audit to view it"
     ]
     assert at.sidebar.selectbox[0].options == ["good · bias · no-gates"]  # not "future"
@@ -218,11 +219,19 @@ def test_bias_page_effect_sizes_significance_and_debiasing(app, complete_runs: P
         assert got[(r["check"], r["variant"])] == pytest.approx(
             (r["value"], r["ci_low"], r["ci_high"])
         )
-    sig = sum(r["p_value"] < 0.05 for r in raw)
-    assert f"{sig} of 8 tests significant at 0.05" in texts(at, "caption")[1]
-    # Raising alpha to 0.1 counts one more debiased test (p = 0.066).
+    # Issue 18: the count reads the stored Holm-adjusted p-value (family: one variant's
+    # WEAT tests, m = 4), no longer the raw p. By hand: raw p 0.0004, 0.003, 0.21, 0.64 ->
+    # 4*0.0004, 3*0.003, 2*0.21, 0.64 = 0.0016, 0.009, 0.42, 0.64: 2 below 0.05 (as raw);
+    # debiased p 0.066, 0.17, 1, 1 -> 0.264, 0.51, 1, 1: none below 0.1 (raw counted
+    # 0.066 < 0.1 as a third).
+    assert sorted(r["p_adjusted"] for r in raw if r["variant"] == "raw") == pytest.approx(
+        [0.0016, 0.009, 0.42, 0.64]
+    )
+    caption = texts(at, "caption")[1]
+    assert "2 of 8 tests significant at 0.05 by the stored adjusted p-value" in caption
+    assert "holm:bias/raw/weat (m=4)" in caption and "holm:bias/debiased/weat (m=4)" in caption
     at.sidebar.selectbox(key="bias-alpha").set_value(0.1).run()
-    assert "3 of 8 tests significant at 0.1" in texts(at, "caption")[1]
+    assert "2 of 8 tests significant at 0.1" in texts(at, "caption")[1]
     both = frame_with(at, "|d| reduction (%)").set_index("check")
     assert both.loc["weat/weat1", "raw"] == pytest.approx(1.61)
     assert both.loc["weat/weat1", "debiased"] == pytest.approx(0.483)

@@ -53,9 +53,11 @@ Y1 = np.array([[0.0, 2.0], [1.0, 1.0]])
 
 
 def test_hand_example_effect_size_statistic_and_p_values() -> None:
+    # Caliskan's one-sided definition (alternative="greater"); the two-sided default
+    # has its own tests below.
     # On paper: s_X = (1, 1), s_Y = (-1, 0); S = 2 - (-1) = 3; pooled mean 0.25,
     # sum of squares 2.75, sample var 2.75/3, so d = 1.5 / sqrt(2.75/3).
-    res = association_test(X1, Y1, A1, B1, n_bootstrap=0)
+    res = association_test(X1, Y1, A1, B1, n_bootstrap=0, alternative="greater")
     assert isinstance(res, AssociationResult)
     assert res.statistic == pytest.approx(3.0)
     assert res.effect_size == pytest.approx(1.5 / math.sqrt(2.75 / 3))
@@ -65,7 +67,7 @@ def test_hand_example_effect_size_statistic_and_p_values() -> None:
     assert res.n_permutations == 6
     assert res.p_value == 0.0
     assert res.ties == "strict"
-    incl = association_test(X1, Y1, A1, B1, n_bootstrap=0, ties="inclusive")
+    incl = association_test(X1, Y1, A1, B1, n_bootstrap=0, alternative="greater", ties="inclusive")
     assert incl.p_value == pytest.approx(1 / 6)  # the observed partition only
     assert math.isnan(res.ci_low) and math.isnan(res.ci_high)
     assert res.n_targets == (2, 2) and res.n_attributes == (1, 1)
@@ -80,18 +82,22 @@ def test_ddof_zero_vs_one() -> None:
 
 
 def test_ties_between_distinct_partitions() -> None:
+    # Caliskan's one-sided definition (alternative="greater"); the two-sided default
+    # has its own tests below.
     # s_X = (1, 0), s_Y = (1, -1): S = 1. Partitions' S_i: 1 (observed), 3, -1, 1 (a
     # different partition tying with it), -3, -1.
     X = np.array([[1.0, 0.0], [1.0, 1.0]])
     Y = np.array([[2.0, 0.0], [0.0, 1.0]])
-    strict = association_test(X, Y, A1, B1, n_bootstrap=0)
-    incl = association_test(X, Y, A1, B1, n_bootstrap=0, ties="inclusive")
+    strict = association_test(X, Y, A1, B1, n_bootstrap=0, alternative="greater")
+    incl = association_test(X, Y, A1, B1, n_bootstrap=0, alternative="greater", ties="inclusive")
     assert strict.statistic == pytest.approx(1.0)
     assert strict.p_value == pytest.approx(1 / 6)
     assert incl.p_value == pytest.approx(3 / 6)
 
 
 def test_ties_tolerate_rounding() -> None:
+    # Caliskan's one-sided definition (alternative="greater"); the two-sided default
+    # has its own tests below.
     # 0.1 + 0.2 != 0.3 in floating point, yet these partitions tie mathematically.
     s_vals = [0.1, 0.2, 0.3, 0.0]  # X = {0.1, 0.2}, Y = {0.3, 0.0}: S = 0
     vecs = []
@@ -103,8 +109,10 @@ def test_ties_tolerate_rounding() -> None:
     X, Y = np.array(vecs[:2]), np.array(vecs[2:])
     np.testing.assert_allclose(s_scores(np.array(vecs), A1, B1), s_vals, atol=1e-12)
     _, S, p_strict, p_incl = _reference(X, Y, A1, B1)
-    res = association_test(X, Y, A1, B1, n_bootstrap=0)
-    res_incl = association_test(X, Y, A1, B1, n_bootstrap=0, ties="inclusive")
+    res = association_test(X, Y, A1, B1, n_bootstrap=0, alternative="greater")
+    res_incl = association_test(
+        X, Y, A1, B1, n_bootstrap=0, alternative="greater", ties="inclusive"
+    )
     assert S == pytest.approx(0.0, abs=1e-12)
     # {0.1,0.2} vs {0.3,0.0} and {0.3,0.0} vs {0.1,0.2} both give S_i = 0.
     assert res.p_value == pytest.approx(p_strict) == pytest.approx(2 / 6)
@@ -113,17 +121,19 @@ def test_ties_tolerate_rounding() -> None:
 
 @pytest.mark.parametrize(("n_x", "n_y"), [(4, 4), (5, 3), (2, 6), (1, 1)])
 def test_matches_bruteforce_reference(n_x: int, n_y: int) -> None:
+    # Caliskan's one-sided definition (alternative="greater"); the two-sided default
+    # has its own tests below.
     rng = np.random.default_rng(n_x * 10 + n_y)
     X, Y = rng.normal(size=(n_x, 3)), rng.normal(size=(n_y, 3))
     A, B = rng.normal(size=(3, 3)), rng.normal(size=(2, 3))
     d, S, p_strict, p_incl = _reference(X, Y, A, B)
     d0 = _reference(X, Y, A, B, ddof=0)[0]
-    res = association_test(X, Y, A, B, n_bootstrap=0)
+    res = association_test(X, Y, A, B, n_bootstrap=0, alternative="greater")
     assert res.statistic == pytest.approx(S, abs=1e-12)
     assert res.effect_size == pytest.approx(d, rel=1e-10)
     assert res.p_value == pytest.approx(p_strict)
     assert res.n_permutations == math.comb(n_x + n_y, n_x)
-    incl = association_test(X, Y, A, B, n_bootstrap=0, ties="inclusive")
+    incl = association_test(X, Y, A, B, n_bootstrap=0, alternative="greater", ties="inclusive")
     assert incl.p_value == pytest.approx(p_incl)
     assert association_test(X, Y, A, B, n_bootstrap=0, ddof=0).effect_size == pytest.approx(d0)
 
@@ -147,6 +157,8 @@ def test_s_scores_match_reference_and_ignore_norms() -> None:
 
 
 def test_exact_p_matches_scipy_permutation_test() -> None:
+    # Caliskan's one-sided definition (alternative="greater"); the two-sided default
+    # has its own tests below.
     rng = np.random.default_rng(11)
     X, Y = rng.normal(size=(8, 6)) + 0.3, rng.normal(size=(8, 6))
     A, B = rng.normal(size=(5, 6)) + 0.3, rng.normal(size=(5, 6))
@@ -160,7 +172,7 @@ def test_exact_p_matches_scipy_permutation_test() -> None:
         vectorized=True,
     )
     # scipy counts S_i >= S (the observed partition included): our "inclusive" rule.
-    res = association_test(X, Y, A, B, n_bootstrap=0, ties="inclusive")
+    res = association_test(X, Y, A, B, n_bootstrap=0, alternative="greater", ties="inclusive")
     assert res.p_value_method == "exact" and res.n_permutations == 12_870
     assert res.p_value == pytest.approx(ref.pvalue, abs=1e-12)
 
@@ -183,11 +195,13 @@ def test_sampled_agrees_with_exact_within_monte_carlo_error(
 
 
 def test_sampled_p_value_has_plus_one_correction() -> None:
+    # Caliskan's one-sided definition (alternative="greater"); the two-sided default
+    # has its own tests below.
     # Perfect separation: no random partition of 12 vs 12 reaches S (the observed one is
     # 1 of 2.7 million), so p = (1 + 0) / (1 + n), never 0.
     X = np.tile([1.0, 0.0], (12, 1)) + np.linspace(0, 0.1, 12)[:, None] * [0, 1]
     Y = np.tile([0.0, 1.0], (12, 1)) + np.linspace(0, 0.1, 12)[:, None] * [1, 0]
-    res = association_test(X, Y, A1, B1, n_permutations=999, n_bootstrap=0)
+    res = association_test(X, Y, A1, B1, n_permutations=999, n_bootstrap=0, alternative="greater")
     assert res.p_value_method == "sampled"
     assert res.p_value == pytest.approx(1 / 1000)
 
@@ -269,3 +283,86 @@ def test_s_scores_validation_names_argument() -> None:
         s_scores(np.empty((0, 2)), A1, B1)
     with pytest.raises(ValueError, match="W has dim 3 but B has dim 2"):
         s_scores(np.ones((2, 3)), np.ones((1, 3)), B1)
+
+
+# --- two-sided default (issue 18): an association in either direction is significant ---
+
+
+def _scipy_two_sided(s: np.ndarray, n_x: int):
+    return stats.permutation_test(
+        (s[:n_x], s[n_x:]),
+        lambda x, y, axis: x.sum(axis=axis) - y.sum(axis=axis),
+        permutation_type="independent",
+        alternative="two-sided",
+        n_resamples=np.inf,
+        vectorized=True,
+    )
+
+
+@pytest.mark.parametrize("shift", [0.3, -0.3, 0.0])
+def test_two_sided_exact_p_matches_scipy(shift: float) -> None:
+    # scipy's two-sided p is min(1, 2 min(P[S_i >= S], P[S_i <= S])) over all partitions,
+    # the "inclusive" counting; computed independently of this package's enumeration.
+    rng = np.random.default_rng(23)
+    X, Y = rng.normal(size=(8, 6)) + shift, rng.normal(size=(8, 6))
+    A, B = rng.normal(size=(5, 6)) + 0.3, rng.normal(size=(5, 6))
+    s = s_scores(np.vstack([X, Y]), A, B)
+    ref = _scipy_two_sided(s, 8)
+    res = association_test(X, Y, A, B, n_bootstrap=0, ties="inclusive")
+    assert res.alternative == "two-sided" and res.p_value_method == "exact"
+    assert res.p_value == pytest.approx(ref.pvalue, abs=1e-12)
+    assert res.direction == ("X~A" if res.effect_size > 0 else "X~B")
+
+
+def test_two_sided_is_the_default_and_doubles_the_smaller_tail_by_hand() -> None:
+    # Hand example (above): S_i over the 6 partitions = 3, -1, -1, 1, 1, -3; S = 3.
+    # inclusive: P[S_i >= 3] = 1/6, P[S_i <= 3] = 1, two-sided = 2/6.
+    # strict: P[S_i > 3] = 0, so two-sided = 0 (read as p < 1/6, as the one-sided test).
+    res = association_test(X1, Y1, A1, B1, n_bootstrap=0)
+    incl = association_test(X1, Y1, A1, B1, n_bootstrap=0, ties="inclusive")
+    assert res.alternative == "two-sided" and res.p_value == 0.0
+    assert incl.p_value == pytest.approx(2 / 6)
+    # Swapping X and Y flips the direction, keeps the two-sided p, and the one-sided
+    # "greater" test no longer sees it (the blind spot of issue 18).
+    flipped = association_test(Y1, X1, A1, B1, n_bootstrap=0, ties="inclusive")
+    assert flipped.p_value == pytest.approx(incl.p_value)
+    assert flipped.effect_size == pytest.approx(-incl.effect_size)
+    assert (incl.direction, flipped.direction) == ("X~A", "X~B")
+    kw = {"n_bootstrap": 0, "ties": "inclusive"}
+    assert association_test(Y1, X1, A1, B1, alternative="greater", **kw).p_value == 1.0
+    assert association_test(Y1, X1, A1, B1, alternative="less", **kw).p_value == pytest.approx(
+        1 / 6
+    )
+
+
+def test_two_sided_flags_a_strong_negative_association() -> None:
+    # An over-corrected space: X now sits clearly closer to B. One-sided "greater" reads
+    # it as nothing (p near 1); two-sided reads it as significant, direction X~B.
+    rng = np.random.default_rng(3)
+    e = np.eye(8)[0]
+    A, B = rng.normal(size=(6, 8)) + 2 * e, rng.normal(size=(6, 8)) - 2 * e
+    X, Y = rng.normal(size=(8, 8)) - 1.5 * e, rng.normal(size=(8, 8)) + 1.5 * e
+    res = association_test(X, Y, A, B, n_bootstrap=0, ties="inclusive")
+    one = association_test(X, Y, A, B, n_bootstrap=0, alternative="greater")
+    assert res.effect_size < -1.0 and res.direction == "X~B"
+    assert res.p_value < 0.01 and one.p_value > 0.99
+    s = s_scores(np.vstack([X, Y]), A, B)
+    assert res.p_value == pytest.approx(_scipy_two_sided(s, 8).pvalue, abs=1e-12)
+
+
+def test_two_sided_sampled_agrees_with_scipy_within_monte_carlo_error() -> None:
+    rng = np.random.default_rng(8)
+    X, Y = rng.normal(size=(9, 6)) - 0.25, rng.normal(size=(9, 6))
+    A, B = rng.normal(size=(5, 6)) + 0.3, rng.normal(size=(5, 6))
+    s = s_scores(np.vstack([X, Y]), A, B)
+    exact = _scipy_two_sided(s, 9).pvalue  # all C(18, 9) = 48,620 partitions
+    n = 20_000
+    res = association_test(X, Y, A, B, n_bootstrap=0, exact_max=10, n_permutations=n)
+    assert res.p_value_method == "sampled"
+    se = math.sqrt(exact * (1 - exact) / n)
+    assert abs(res.p_value - exact) < 2 * 4 * se + 2 / n  # two tails: twice the error
+
+
+def test_alternative_is_validated() -> None:
+    with pytest.raises(ValueError, match="alternative must be"):
+        association_test(X1, Y1, A1, B1, n_bootstrap=0, alternative="both")  # type: ignore[arg-type]

@@ -26,8 +26,15 @@ def res(
     p: float | None = None,
     ci: tuple[float, float] | None = None,
     n: int | None = None,
+    adjusted: bool = True,
 ) -> Result:
-    """One result with the bias suite's defaults."""
+    """One result with the bias suite's defaults.
+
+    With ``p`` and ``adjusted`` the result is alone in its multiple-comparison family, so
+    its stored ``p_adjusted`` is ``p`` itself (Holm over m = 1); ``adjusted=False`` leaves
+    it unadjusted, like a result no suite adjusted.
+    """
+    alone = p is not None and adjusted
     return Result(
         suite=suite,
         check=check,
@@ -41,6 +48,8 @@ def res(
         ci_low=None if ci is None else ci[0],
         ci_high=None if ci is None else ci[1],
         n=n,
+        p_adjusted=p if alone else None,
+        p_family=f"holm:{suite}/{variant}/{check} (m=1)" if alone else None,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from gate_fixtures import one_gate, report, res
 
 from audit.config import ConfigError
-from audit.gates import Gate, Policy, adjust_p_values, apply_policy, evaluate, select
+from audit.gates import Gate, Policy, apply_policy, evaluate, select
 
 
 def _gate(rep, **kw):
@@ -131,20 +131,40 @@ def test_ci_aware_gate():
     assert not g.passed and "no confidence interval" in g.message
 
 
-def test_multiple_testing_corrections_match_hand_computation():
-    p = [0.01, None, 0.04, 0.03, 0.005]
-    # Bonferroni with m = 4 non-null p-values.
-    assert adjust_p_values(p, "bonferroni") == pytest.approx([0.04, None, 0.16, 0.12, 0.02])
-    # Holm: sorted 0.005, 0.01, 0.03, 0.04 -> 4*0.005, 3*0.01, 2*0.03, 1*0.04, made monotone.
-    assert adjust_p_values(p, "holm") == pytest.approx([0.03, None, 0.06, 0.06, 0.02])
-    assert adjust_p_values(p, "none") == p
-    with pytest.raises(ValueError, match="unknown p-value correction"):
-        adjust_p_values(p, "fdr")
-    # In a gate: p=0.03 is significant alone at 0.05, not after Holm over four tests.
-    rows = [res(f"t{i}", 1.0, p=q) for i, q in enumerate([0.01, 0.04, 0.03, 0.005])]
-    assert len(_failing(_gate(report(rows), max=0.8, when="significant"))) == 4
-    g = _gate(report(rows), max=0.8, when="significant", correction="holm")
-    assert _failing(g) == ["t0", "t3"]
+def test_significance_reads_the_stored_adjusted_p_value():
+    # Issue 18: the gate used to re-run Holm over its own selection (a fourth reading).
+    # Now it reads the p_adjusted the suite stored. The numbers are the same as before
+    # when the family is the gate's selection: Holm by hand over 0.01, 0.04, 0.03, 0.005
+    # (m = 4): sorted 4*0.005, 3*0.01, 2*0.03, 1*0.04 -> 0.02, 0.03, 0.06, 0.06 (monotone).
+    from audit.suites._summaries._holm import adjust_families
+
+    rows = [
+        res(f"weat/t{i}", 1.0, p=q, adjusted=False) for i, q in enumerate([0.01, 0.04, 0.03, 0.005])
+    ]
+    # Without a stored adjustment a breach stands (missing evidence never passes).
+    g = _gate(report(rows), max=0.8, when="significant")
+    assert len(_failing(g)) == 4 and "no stored adjusted p-value" in g.message
+    adjust_families(rows)
+    assert [r.p_adjusted for r in rows] == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    for kw in ({}, {"correction": "holm"}):  # "holm" names the stored adjustment
+        g = _gate(report(rows), max=0.8, when="significant", **kw)
+        assert _failing(g) == ["weat/t0", "weat/t3"]
+        assert [e["p_adjusted"] for e in g.evidence] == [r.p_adjusted for r in rows]
+    # A stored value that disagrees with the gate's own selection still decides: the gate
+    # reads, it does not recompute (t1's family was larger elsewhere in the run).
+    rows[0] = rows[0].model_copy(
+        update={"p_adjusted": 0.2, "p_family": "holm:bias/raw/weat (m=20)"}
+    )
+    g = _gate(report(rows), max=0.8, when="significant")
+    assert _failing(g) == [
+        "weat/t3"
+    ] and "adjusted 0.2, holm:bias/raw/weat (m=20)" in g.message + str(g.evidence[0]["reason"])
+
+
+@pytest.mark.parametrize("method", ["none", "bonferroni"])
+def test_gate_own_corrections_are_rejected(method):
+    with pytest.raises(ValueError, match=r"no longer supported.*p_adjusted"):
+        Gate(name="g", max=0.8, when="significant", correction=method)
 
 
 def test_empty_selection_is_an_error_unless_allowed():

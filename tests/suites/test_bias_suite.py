@@ -27,7 +27,7 @@ from audit.suites._bias import (
     KINDS,
     BiasOptions,
     ProbeEnv,
-    apply_holm,
+    adjust_families,
     builtin_probes,
 )
 from audit.suites._summaries.bias import summary_text
@@ -366,12 +366,18 @@ def test_variants_side_by_side_with_deltas_and_holm(tmp_path):
     assert weat.details["abs_change"] == pytest.approx(
         abs(deb_of[key(weat)].value) - abs(raw_of[key(weat)].value)
     )
-    # Holm within each variant, over every p-value of that variant.
+    # Holm within each family (issue 18: variant and test kind, not the whole variant),
+    # stored once as p_adjusted/p_family; the families are rebuilt here by hand.
     for v in ("raw", "debiased"):
         tested = [r for r in by[v] if r.p_value is not None]
-        expect = holm_bonferroni([r.p_value for r in tested])
-        assert [r.details["p_holm"] for r in tested] == pytest.approx(expect)
-        assert all(r.details["holm_family_size"] == len(tested) for r in tested)
+        kinds = {r.check.split("/")[0] for r in tested}
+        assert len(kinds) > 1  # several families, so the split is exercised
+        for kind in kinds:
+            fam = [r for r in tested if r.check.split("/")[0] == kind]
+            expect = holm_bonferroni([r.p_value for r in fam])
+            assert [r.p_adjusted for r in fam] == pytest.approx(expect)
+            assert {r.p_family for r in fam} == {f"holm:bias/{v}/{kind} (m={len(fam)})"}
+        assert all(r.test is not None for r in tested)
     # Cost at each size: native 16 vs 12, then the shared truncation sizes.
     cost = {
         (r.variant, r.details["size_label"]): r.dim
@@ -492,7 +498,8 @@ def test_summary_names_effects_significant_after_holm():
         res("weat/weat6", 0.03, 0.9),
         res("weat/weat9", 0.5, 0.1),
     ]
-    apply_holm(results)  # 0.003, 0.06, 0.5: weat6 is below 0.05 raw but not after Holm
+    adjust_families(results)  # 0.003, 0.06, 0.5: weat6 is below 0.05 raw but not after Holm
+    assert [r.p_adjusted for r in results] == pytest.approx([0.003, 0.06, 0.5])
     text = summary_text(results)
     assert "1 of 3 association tests significant (raw): weat/weat1 d=+1.20" in text
     assert "weat/weat6 d=" not in text.split("Verdict:")[1]

@@ -14,10 +14,10 @@ from audit.suites._bias._builtin import (
 from audit.suites._bias._cost import CostProbe
 from audit.suites._bias._env import ProbeEnv, builtin_projection, projection_info
 from audit.suites._bias._options import BiasOptions, GalleryConfig
-from audit.suites._bias._post import deltas
+from audit.suites._bias._post import deltas, finish_statistics, too_few_reason
 from audit.suites._bias._probe import ASSOCIATION_KINDS, KINDS, Probe, ProbeRegistry
 from audit.suites._bias._ranking import DisparityProbe, SkewProbe
-from audit.suites._summaries._holm import apply_holm, significant
+from audit.suites._summaries._holm import adjust_families, significant
 from audit.suites._summaries.bias import COVERAGE_CHECK
 
 __all__ = [
@@ -36,13 +36,15 @@ __all__ = [
     "SkewProbe",
     "Stimuli",
     "StimulusItems",
-    "apply_holm",
+    "adjust_families",
     "builtin_probes",
     "builtin_projection",
     "deltas",
+    "finish_statistics",
     "list_probes",
     "projection_info",
     "run_registry",
     "select",
     "significant",
+    "too_few_reason",
 ]

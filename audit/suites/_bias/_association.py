@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from audit.items import Item, text_item
-from audit.report import Result
+from audit.report import Result, TestInfo
 from audit.suites._bias._env import ProbeEnv
-from audit.suites._bias._probe import Probe
+from audit.suites._bias._probe import Probe, finite
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,11 @@ class AssociationProbe(Probe):
             "confidence": float(res.confidence),
             "n_targets": list(res.n_targets),
             "n_attributes": list(res.n_attributes),
-            "sidedness": "one-sided: X closer to A than Y is",
+            # Which way the association goes (sign of d): X closer to A, or to B.
+            "direction": {
+                "X~A": f"{stim.sets[0].name} closer to {stim.sets[2].name}",
+                "X~B": f"{stim.sets[0].name} closer to {stim.sets[3].name}",
+            }.get(res.direction, "none"),
             **stim.details,
         }
         if variant != "raw" and env.fit_words:
@@ -124,6 +128,11 @@ class AssociationProbe(Probe):
                 p_value=float(res.p_value),
                 n=int(sum(res.n_targets)),
                 details=details,
+                test=TestInfo(
+                    name=f"permutation ({res.p_value_method})",
+                    sidedness=res.alternative,  # type: ignore[arg-type]
+                    statistic=finite(res.statistic),
+                ),
             )
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,14 @@ class Probe(ABC):
             if v is not None and v != v:
                 fields[key] = None
         return Result(suite=SUITE, **fields)
+
+
+def finite(v: float | None) -> float | None:
+    """``v`` as a float, or None when undefined (None, NaN or infinite)."""
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
 
 
 class ProbeRegistry(Registry[Probe]):

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from audit.items import text_item
-from audit.report import Result
+from audit.report import Result, TestInfo
 from audit.suites._bias._env import ProbeEnv
-from audit.suites._bias._probe import Probe, dataset_label
+from audit.suites._bias._probe import Probe, dataset_label, finite
 from audit.suites._bias._sampling import sample_gallery
 
 log = logging.getLogger(__name__)
@@ -219,10 +219,12 @@ class SkewProbe(Probe):
                         random_state=seed,
                     )
 
-                for metric, values, p in (
-                    (f"max_skew@{k}", t.max_skew, t.p_max_skew),
-                    (f"min_skew@{k}", t.min_skew, t.p_min_skew),
-                    (f"ndkl@{k}", t.ndkl, t.p_ndkl),
+                # Each statistic is tested against group-blind rankings in the direction
+                # that means bias: MaxSkew and NDKL larger, MinSkew smaller.
+                for metric, values, p, side in (
+                    (f"max_skew@{k}", t.max_skew, t.p_max_skew, "greater"),
+                    (f"min_skew@{k}", t.min_skew, t.p_min_skew, "less"),
+                    (f"ndkl@{k}", t.ndkl, t.p_ndkl, "greater"),
                 ):
                     lo, hi = ci(values)
                     out.append(
@@ -233,6 +235,11 @@ class SkewProbe(Probe):
                             ci_high=hi,
                             p_value=p,
                             details=base,
+                            test=TestInfo(
+                                name="permutation vs group-blind rankings",
+                                sidedness=side,  # type: ignore[arg-type]
+                                statistic=finite(values.mean()),
+                            ),
                             **common,
                         )
                     )
@@ -394,6 +401,11 @@ class DisparityProbe(Probe):
                         p_value=gap.p_value,
                         n=d.difference.n,
                         details=gap_details,
+                        test=TestInfo(
+                            name=f"permutation within queries ({gap.method})",
+                            sidedness="greater",  # best - worst is >= 0 by construction
+                            statistic=finite(d.difference.value),
+                        ),
                         **common,
                     )
                 )

@@ -1,8 +1,12 @@
-"""Holm-Bonferroni adjustment of a bias run's p-values, per variant.
+"""The multiple-comparison rule, defined once: which p-values form a family, and Holm.
 
-The bias suite adjusts its results with it after the probes ran, and the torch-free
-terminal summary (:mod:`audit.suites._summaries.bias`) re-adjusts copies of the results of
-a report written without adjusted p-values; both need the same definition.
+The bias suite applies :func:`adjust_families` once when its probes have run and stores
+``p_adjusted``/``p_family`` on every result with a p-value; every reader (run table,
+summaries, gates, dashboard) reads those fields and never adjusts again. The rule is
+documented in docs/bias-statistics.md ("Multiple comparisons").
+
+Torch-free and suite-free (contract *summaries*), so the rule can be named by readers
+(:func:`significant`) without importing a suite.
 """
 
 from __future__ import annotations
@@ -11,35 +15,58 @@ from collections.abc import Sequence
 
 from audit.report import Result
 
-HOLM_NOTE = (
-    "Holm-Bonferroni over every p-value of this variant in this run (association tests, "
-    "skew, group gaps): family-wise error <= alpha"
+#: How the rule is described to readers (summary caveats, dashboard captions).
+FAMILY_RULE = (
+    "Holm-Bonferroni within a family: the p-values of one run, suite, variant and test "
+    "kind (weat, seat, xmodal, skew, disparity...)"
 )
 
 
-def apply_holm(results: Sequence[Result]) -> None:
-    """Add ``p_holm`` (and the family size) to the details of every result with a p-value.
+def family_of(r: Result) -> str:
+    """The family key of a result: ``suite/variant/kind`` (kind: the check's first part).
 
-    The family is all results of one variant that carry a p-value, so adding probes to a
-    run makes each adjusted p-value larger (more tests, more chances of a false positive).
+    Tests of one kind answer one question (e.g. "do the WEAT word lists show
+    associations?") over overlapping stimuli, so they share a family-wise error budget;
+    different kinds (association tests vs retrieval skew) are separate questions.
+    """
+    kind = r.check.split("/", 1)[0]
+    return f"{r.suite}/{r.variant}/{kind}"
+
+
+def family_name(key: str, size: int) -> str:
+    """The ``p_family`` string stored on a result: correction, family key and its size."""
+    return f"holm:{key} (m={size})"
+
+
+def adjust_families(results: Sequence[Result]) -> None:
+    """Store ``p_adjusted`` and ``p_family`` on every result with a raw ``p_value``.
+
+    The Holm-Bonferroni step-down adjustment runs over each family (:func:`family_of`), so
+    adding probes of one kind makes that kind's adjusted p-values larger, and leaves the
+    others alone. Results without a p-value are left untouched.
     """
     from fairness.probes import holm_bonferroni
 
-    for variant in dict.fromkeys(r.variant for r in results):
-        family = [r for r in results if r.variant == variant and r.p_value is not None]
-        if not family:
-            continue
-        adjusted = holm_bonferroni([r.p_value for r in family])
-        for r, p in zip(family, adjusted, strict=True):
-            r.details = {
-                **r.details,
-                "p_holm": float(p),
-                "holm_family_size": len(family),
-                "holm": HOLM_NOTE,
-            }
+    families: dict[str, list[Result]] = {}
+    for r in results:
+        if r.p_value is not None:
+            families.setdefault(family_of(r), []).append(r)
+    for key, members in families.items():
+        adjusted = holm_bonferroni([r.p_value for r in members])
+        name = family_name(key, len(members))
+        for r, p in zip(members, adjusted, strict=True):
+            r.p_adjusted = float(p)
+            r.p_family = name
 
 
-def significant(r: Result, alpha: float) -> bool:
-    """Whether a result's Holm-adjusted p-value is below ``alpha``."""
-    p = r.details.get("p_holm")
-    return p is not None and p < alpha
+def significant(r: Result | None, alpha: float) -> bool:
+    """Whether a result's stored adjusted p-value is below ``alpha`` (False without one)."""
+    return r is not None and r.p_adjusted is not None and r.p_adjusted < alpha
+
+
+def family_label(p_family: str | None) -> str:
+    """``holm:bias/raw/weat (m=10)`` -> ``Holm, family bias/raw/weat, m=10`` for captions."""
+    if not p_family:
+        return "no family stored"
+    method, _, rest = p_family.partition(":")
+    return f"{method.capitalize()}, family {rest}" if rest else p_family

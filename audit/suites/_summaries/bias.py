@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from audit.report import Result
-from audit.suites._summaries._holm import apply_holm, significant
+from audit.suites._summaries._holm import FAMILY_RULE, significant
 
 COVERAGE_CHECK = "coverage"
 CAVEATS = (
@@ -13,8 +13,9 @@ CAVEATS = (
     "embeddings (a weak path: it sees objects, barely people)",
     "speech vectors embed Whisper transcripts, so voice only matters through transcription errors",
     "emoji are cartoons from one font, not people; their groups are Unicode forms",
-    "p-values are one-sided permutation tests; 'significant' means Holm-adjusted p < alpha "
-    "within a variant, a large effect can still be a property of the stimuli",
+    "association p-values are two-sided permutation tests (skew and gap tests one-sided, "
+    "in the direction of bias); 'significant' means the stored Holm-adjusted p < alpha, "
+    "a large effect can still be a property of the stimuli",
 )
 
 
@@ -25,9 +26,12 @@ def _f(v: float | None, digits: int = 2, sign: bool = False) -> str:
 
 
 def _p(r: Result | None) -> str:
-    if r is None or r.details.get("p_holm") is None:
+    """The stored adjusted p-value, or why the result cannot be read (``too few``)."""
+    if r is not None and r.too_few:
+        return "too few"
+    if r is None or r.p_adjusted is None:
         return "-"
-    p = r.details["p_holm"]
+    p = r.p_adjusted
     return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
 
 
@@ -48,29 +52,35 @@ def _label(r: Result) -> str:
 
 
 def _mark(r: Result | None, alpha: float) -> str:
-    return "*" if r is not None and significant(r, alpha) else " "
+    if r is not None and r.too_few:
+        return "?"  # too few samples to read: no verdict-looking star
+    return "*" if significant(r, alpha) else " "
 
 
 def summary_text(results: Sequence[Result]) -> str | None:
     """Readable tables and a verdict: what is significant, what the projection changed."""
     if not results:
         return None
-    if any(r.p_value is not None and "p_holm" not in r.details for r in results):
-        # A report written without adjusted p-values: adjust copies, never the report.
-        results = [r.model_copy(deep=True) for r in results]
-        apply_holm(results)
     cover = next((r for r in results if r.check == COVERAGE_CHECK), None)
     alpha = float(cover.details.get("alpha", 0.05)) if cover else 0.05
     view = _View(results, alpha)
+    families = sorted({r.p_family for r in results if r.p_family})
     lines = [
         "",
-        f"Bias summary: * = significant at alpha={alpha} after Holm-Bonferroni across all "
-        "p-values of the same variant (one-sided permutation tests).",
+        f"Bias summary: * = significant at alpha={alpha} by the stored adjusted p-value "
+        f"(p_adj; {FAMILY_RULE}); ? = too few samples to read (reason below).",
     ]
+    if any(r.p_value is not None and r.p_adjusted is None for r in results):
+        lines.append("Some p-values have no stored adjustment (an old report): shown as '-'.")
+    if families:
+        lines.append("Families: " + "; ".join(families))
     verdict: list[str] = []
     for section in (_association, _skew, _gaps, _cost):
         section(view, lines, verdict)
     lines += ["", "Verdict:", *(f"- {v}" for v in verdict)]
+    for r in results:
+        if r.too_few and r.variant != "delta":
+            lines.append(f"- too few samples: {r.check} {r.metric} [{r.variant}]: {r.too_few}")
     if cover:
         for name, reason in cover.details.get("skipped", {}).items():
             lines.append(f"- not run: {name} ({reason})")
@@ -121,8 +131,8 @@ def _association(v: _View, lines: list[str], verdict: list[str]) -> None:
             row += [_f(d.value if d else None, sign=True) + v.mark(d) + fitted, _p(d)]
             row += [_f(change, sign=True)]
         rows.append(row)
-    head = ["test", "what", "modality", "raw d", "95% CI", "p_holm"]
-    head += ["debiased d", "p_holm", "change |d|"] if v.deb else []
+    head = ["test", "what", "modality", "raw d", "95% CI", "p_adj"]
+    head += ["debiased d", "p_adj", "change |d|"] if v.deb else []
     lines += [
         "",
         "Association tests (d: + = targets X closer to attributes A; "
@@ -147,6 +157,14 @@ def _association(v: _View, lines: list[str], verdict: list[str]) -> None:
         f"{len(sig)} of {len(assoc)} association tests significant (raw)"
         + (": " + ", ".join(f"{r.check} d={r.value:+.2f}" for r in sig) if sig else "")
     )
+    for r in assoc:
+        delta = v.get(r, "delta")
+        if delta is not None and delta.details.get("sign_reversed"):
+            d = v.get(r, "debiased")
+            verdict.append(
+                f"OVER-CORRECTED {r.check}: d {r.value:+.2f} raw -> {d.value:+.2f} debiased "  # type: ignore[union-attr]
+                "(sign reversed, significant the other way)"
+            )
     if v.deb:
         deltas = [v.get(r, "delta") for r in assoc]
         changes = [d.details["abs_change"] for d in deltas if d and "abs_change" in d.details]
@@ -175,8 +193,8 @@ def _skew(v: _View, lines: list[str], verdict: list[str]) -> None:
             d = v.get(r, "debiased")
             row += [_f(d.value if d else None) + v.mark(d), _p(d)]
         rows.append(row)
-    head = ["check", "k", "MaxSkew", "blind", "p_holm", "most shown", "NDKL"]
-    head += ["deb. MaxSkew", "p_holm"] if v.deb else []
+    head = ["check", "k", "MaxSkew", "blind", "p_adj", "most shown", "NDKL"]
+    head += ["deb. MaxSkew", "p_adj"] if v.deb else []
     lines += [
         "",
         "Retrieval skew of neutral queries (MaxSkew@k = ln(top-k share / target) of the most "
@@ -205,7 +223,7 @@ def _gaps(v: _View, lines: list[str], verdict: list[str]) -> None:
             d = v.get(r, "debiased")
             row += [_f(d.value if d else None) + v.mark(d)]
         rows.append(row)
-    head = ["check", "metric", "best group", "worst group", "gap", "95% CI", "p_holm"]
+    head = ["check", "metric", "best group", "worst group", "gap", "95% CI", "p_adj"]
     head += ["debiased gap"] if v.deb else []
     lines += ["", "Per-group retrieval quality (gap = best - worst group)", *_table(head, rows)]
     sig = [r for r in gaps if v.sig(r)]
