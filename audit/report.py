@@ -117,6 +117,12 @@ class Result(_Strict):
         return v
 
 
+#: The responsible-AI dimensions a gate may serve; the verdict has one entry for each.
+Dimension = Literal["fairness", "safety", "robustness", "quality", "privacy", "provenance"]
+DIMENSIONS: tuple[str, ...] = Dimension.__args__  # type: ignore[attr-defined]
+VerdictStatus = Literal["pass", "fail", "not_assessed"]
+
+
 class GateResult(_Strict):
     """One gate's verdict.
 
@@ -138,6 +144,9 @@ class GateResult(_Strict):
     evidence: list[dict[str, Any]] = Field(default_factory=list)
     suite: str | None = None
     selected: int | None = None
+    # schema_version 2: the responsible-AI dimension the gate serves (its policy names it);
+    # None only in version-1 reports and gates built in Python without one.
+    dimension: Dimension | None = None
 
 
 class CheckError(_Strict):
@@ -157,6 +166,27 @@ class SkippedItem(_Strict):
     id: str
     reason: str
     judgements_dropped: int = 0  # qrels rows naming the item, dropped with it
+
+
+class DimensionVerdict(_Strict):
+    """The verdict of one responsible-AI dimension: its status, why (one sentence), the
+    gates that decided it and the results they judged (``evidence``: result keys,
+    ``suite:check:metric:variant:modality:dim:group``)."""
+
+    dimension: Dimension
+    status: VerdictStatus
+    reason: str
+    gates: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Verdict(_Strict):
+    """The deployment decision: one entry per dimension and the overall one, computed once
+    where the gates are judged (:func:`audit.gates.apply_policy`) and read by every reader."""
+
+    overall: VerdictStatus
+    reason: str
+    dimensions: list[DimensionVerdict]
 
 
 class PolicyInfo(_Strict):
@@ -185,6 +215,7 @@ class Report(_Strict):
     gates: list[GateResult] = Field(default_factory=list)
     status: Status = "no-gates"
     policy: PolicyInfo | None = None
+    verdict: Verdict | None = None  # schema_version 2; None when no policy was applied
     errors: list[str] = Field(default_factory=list)
     # What reproducing the numbers needs: tool version, fingerprint, engine, seed, thread
     # settings, platform and numeric package versions (audit/_repro.py; additive, v1).

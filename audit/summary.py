@@ -183,7 +183,8 @@ def summarize(report: Report, *, path: str | None = None, max_rows: int | None =
             head.append(extra)
     for g in report.gates:
         mark = "FAIL" if not g.passed else ("SKIP" if g.selected == 0 else "PASS")
-        head.append(f"gate {mark} {g.name}: {g.metric} {_fmt(g.value)} {g.op} {g.threshold}")
+        dim = f" [{g.dimension}]" if g.dimension else ""
+        head.append(f"gate {mark} {g.name}{dim}: {g.metric} {_fmt(g.value)} {g.op} {g.threshold}")
         if g.message:
             head.append(f"  {g.message}")
     if report.check_errors:
@@ -193,9 +194,24 @@ def summarize(report: Report, *, path: str | None = None, max_rows: int | None =
     head.append(f"status: {report.status}")
     for e in report.errors[:1]:
         head.append(f"error: {e}")
+    head += verdict_lines(report)
     if path:
         head.append(f"report: {path}")
     return "\n".join(head)
+
+
+def verdict_lines(report: Report) -> list[str]:
+    """The stored verdict (``report.verdict``), one line per dimension and the overall one;
+    [] when no policy was applied. Read, never recomputed: gates.md and JUnit say the same."""
+    v = report.verdict
+    if v is None:
+        return []
+    out = [f"verdict: {v.overall.upper().replace('_', ' ')}: {v.reason}"]
+    width = max(len(d.dimension) for d in v.dimensions)
+    for d in v.dimensions:
+        status = d.status.upper().replace("_", " ")
+        out.append(f"  {d.dimension.ljust(width)}  {status:<12}  {d.reason}")
+    return out
 
 
 def _suite_summary(name: str, results: list[Result]) -> str | None:

@@ -228,6 +228,7 @@ def test_audit_gate_on_a_redteam_report_imports_no_torch(tmp_path: Path) -> None
     policy = tmp_path / "policy.toml"
     policy.write_text(
         '[policy]\nname = "layers"\nversion = 1\n\n[[gate]]\nname = "asr-defended"\n'
+        'dimension = "robustness"\n'
         'suite = "redteam"\nmetric = "attack_success_rate"\nvariant = "defended"\nmax = 0.1\n',
         encoding="utf-8",
     )

@@ -31,7 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--suite",
         required=True,
         action="append",
-        help="suite to run (repeatable), or 'all'; see `audit list suites`",
+        help="suite(s) to run: a name, a comma list (bias,retrieval; repeatable) or 'all' "
+        "(every suite; one run, one report.json judged as one: --policy default covers them "
+        "all); see `audit list suites`",
     )
     run.add_argument(
         "--embedder",

@@ -8,12 +8,14 @@ gate, no CI for a ``when = "ci"`` gate) the breach stands: missing evidence neve
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 from typing import Any
 
 from audit.config import ConfigError
 from audit.gates._policy import Gate, Policy
 from audit.gates._select import explain_empty, label, result_key, select
+from audit.gates._verdict import compute_verdict
 from audit.report import GateResult, PolicyInfo, Report, Result
 
 log = logging.getLogger(__name__)
@@ -221,7 +223,11 @@ def _evaluate_gate(
         metric=label(gate.metric) + ("" if gate.field == "value" else f":{gate.field}"),
         op=op_symbol,
         threshold=gate.threshold,
+        dimension=gate.dimension,
     )
+    absent = _suite_not_run(gate, report)
+    if absent is not None:
+        return GateResult(**common, value=None, passed=True, message=absent, selected=0)
     if gate.is_regression:
         assert baseline is not None
         base_sel = select(gate, baseline.results)
@@ -264,6 +270,36 @@ def _evaluate_gate(
         message=_message(gate, len(evidence), good, bad),
         evidence=evidence,
         selected=len(evidence),
+    )
+
+
+def run_suites(report: Report) -> list[str]:
+    """The suites the run was asked for (its config), else those its results name."""
+    asked = report.config.get("suites")
+    if isinstance(asked, list) and all(isinstance(s, str) for s in asked):
+        return list(asked)
+    named = [r.suite for r in report.results] + [e.suite for e in report.check_errors]
+    if report.suite != "all":
+        named += report.suite.split("+")
+    return list(dict.fromkeys(named))
+
+
+def _suite_not_run(gate: Gate, report: Report) -> str | None:
+    """``not assessed: ...`` when the gate's suite selector names known suites none of which
+    ran (a run of other suites is not judged by it), else None. A pattern matching no known
+    suite is left to the empty-selection error: it is a typo, not a suite left out."""
+    if gate.suite is None:
+        return None
+    from audit.suites import suite_names  # the registry only; no suite module is imported
+
+    ran = run_suites(report)
+    if any(fnmatch.fnmatchcase(s, p) for s in ran for p in gate.suite):
+        return None
+    if not any(fnmatch.fnmatchcase(s, p) for s in suite_names() for p in gate.suite):
+        return None
+    return (
+        f"not assessed: suite {label(gate.suite)} is not in this run "
+        f"(suites run: {', '.join(ran) or 'none'})"
     )
 
 
@@ -364,4 +400,7 @@ def apply_policy(
     status = "passed" if all(g.passed for g in gates) else "failed"
     if report.check_errors and not allow_errors:
         status = "incomplete"
-    return report.model_copy(update={"gates": gates, "status": status, "policy": info})
+    # The decision, computed once here and stored; every reader reads report.verdict.
+    verdict = compute_verdict(report, gates, alpha=policy.policy.alpha)
+    update = {"gates": gates, "status": status, "policy": info, "verdict": verdict}
+    return report.model_copy(update=update)

@@ -44,6 +44,8 @@ def _evidence_line(ev: dict[str, Any]) -> str:
 
 def _gate_text(g: GateResult) -> str:
     lines = [g.message, f"value={_fmt(g.value)} op={g.op} threshold={_fmt(g.threshold)}"]
+    if g.dimension is not None:
+        lines.append(f"dimension={g.dimension}")
     failing = [e for e in g.evidence if not e.get("passed", True)]
     passing = [e for e in g.evidence if e.get("passed", True)]
     if failing:
@@ -74,6 +76,9 @@ def _properties(parent: ET.Element, report: Report | None, *, gated: bool) -> No
             props |= {"policy_sha256": report.policy.sha256 or ""}
             if report.policy.baseline_run_id:
                 props["baseline_run_id"] = report.policy.baseline_run_id
+        if gated and report.verdict is not None:  # the stored verdict, read, not recomputed
+            props["verdict"] = report.verdict.overall
+            props |= {f"verdict.{d.dimension}": d.status for d in report.verdict.dimensions}
     node = ET.SubElement(parent, "properties")
     for k, v in props.items():
         ET.SubElement(node, "property", name=_clean(k), value=_clean(v))
@@ -106,7 +111,9 @@ def _document(
 def junit_xml(report: Report) -> str:
     """The JUnit XML document for a gated report: one testcase per gate.
 
-    ``classname`` is ``suite/check`` (the gate's selectors), ``name`` the gate's name.
+    ``classname`` is ``suite/check`` (the gate's selectors), ``name`` the gate's name and
+    ``group`` the responsible-AI dimension it serves; the suite's properties hold the stored
+    verdict (``verdict``, ``verdict.<dimension>``).
     """
     cases = []
     for g in report.gates:
@@ -114,6 +121,8 @@ def junit_xml(report: Report) -> str:
             "testcase", name=_clean(g.name), classname=_clean(f"{g.suite or '*'}/{g.check}")
         )
         case.set("time", "0.000")
+        if g.dimension is not None:
+            case.set("group", g.dimension)
         if not g.passed:
             message = f"{g.message} [value={_fmt(g.value)} {g.op} {_fmt(g.threshold)}]"
             fail = ET.SubElement(case, "failure", message=_clean(message), type="GateFailed")

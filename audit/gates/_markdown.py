@@ -12,6 +12,8 @@ from typing import Any
 from audit.gates._files import write_atomic
 from audit.report import GateResult, Report
 
+_VERDICT = {"pass": "✅ pass", "fail": "❌ fail", "not_assessed": "➖ not assessed"}
+
 _STATUS = {
     "passed": "✅ passed",
     "failed": "❌ failed",
@@ -82,15 +84,21 @@ def markdown_summary(
     if path:
         facts.append(("report", f"`{path}`"))
     lines += [f"- **{k}**: {v}" for k, v in facts]
+    if report.verdict is not None:  # the stored verdict, read, never recomputed here
+        v = report.verdict
+        lines += ["", f"### Verdict: {_VERDICT[v.overall]}", "", _cell(v.reason), ""]
+        rows = [[_VERDICT[d.status], d.dimension, d.reason] for d in v.dimensions]
+        lines += _table(["", "dimension", "reason"], rows)
     if report.gates:
         failed = sum(not g.passed for g in report.gates)
         lines += ["", f"### Gates: {len(report.gates) - failed} passed, {failed} failed", ""]
         rows = [
-            [_verdict(g), g.name, f"{g.suite or '*'}/{g.check}", g.metric, g.value, g.op,
-             g.threshold, g.message]
+            [_verdict(g), g.name, g.dimension, f"{g.suite or '*'}/{g.check}", g.metric, g.value,
+             g.op, g.threshold, g.message]
             for g in report.gates
         ]  # fmt: skip
-        header = ["", "gate", "selects", "metric", "value", "op", "threshold", "detail"]
+        header = ["", "gate", "dimension", "selects", "metric", "value", "op", "threshold"]
+        header.append("detail")
         lines += _table(header, rows)
         for g in report.gates:
             if not g.passed and any(not e.get("passed", True) for e in g.evidence):

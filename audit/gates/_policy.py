@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from audit.config import ConfigError
+from audit.report import DIMENSIONS, Dimension
 
 # One operator per gate; the first three compare a number with a threshold, the next two
 # compare with a baseline run, the last counts the selected results.
@@ -76,6 +77,10 @@ class Gate(_Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
+    # The responsible-AI dimension the gate serves (the verdict groups gates by it). A
+    # policy file must name it for every gate (parse_policy); None only for gates built in
+    # Python, which then count toward the overall verdict alone.
+    dimension: Dimension | None = None
     suite: Patterns = None
     check: Patterns = None
     metric: Patterns = None
@@ -254,6 +259,24 @@ def _describe_error(err: Any, data: dict[str, Any]) -> str:
     return f"{where}: {key + ': ' if key else ''}{msg}"
 
 
+def _missing_dimensions(data: dict[str, Any]) -> list[str]:
+    """One problem per gate table without ``dimension``: a policy file must say which
+    responsible-AI dimension each gate serves, or the verdict could not place it."""
+    gates = data.get("gate")
+    if not isinstance(gates, list):
+        return []
+    out = []
+    for i, g in enumerate(gates):
+        if isinstance(g, dict) and "dimension" not in g:
+            name = g.get("name")
+            where = f"gate[{i}]" + (f" ({name!r})" if isinstance(name, str) else "")
+            out.append(
+                f"{where}: no dimension; name the responsible-AI dimension the gate serves "
+                f"(dimension = one of {', '.join(map(repr, DIMENSIONS))})"
+            )
+    return out
+
+
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """Parse and validate a policy from TOML text.
 
@@ -280,14 +303,16 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         raise ConfigError(f"{source}: invalid TOML ({exc})") from exc
     if "gate" in data and not isinstance(data["gate"], list):
         raise ConfigError(f"{source}: gates are [[gate]] tables (double brackets), not [gate]")
+    problems = _missing_dimensions(data)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        problems = [_describe_error(e, data) for e in exc.errors()]
+        problems += [_describe_error(e, data) for e in exc.errors()]
         if "gate" not in data:
             problems = ["the policy defines no gate; add [[gate]] tables"] + [
                 p for p in problems if "gate: Field required" not in p
             ]
+    if problems:
         raise ConfigError(f"{source}: invalid policy:\n  " + "\n  ".join(problems)) from None
     policy._source = source
     policy._sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()

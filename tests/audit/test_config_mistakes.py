@@ -215,7 +215,8 @@ def test_allow_errors_accepts_the_partial_run_but_still_reports_it(
 def _coverage_policy(tmp_path: Path, minimum: int) -> Path:
     policy = tmp_path / "policy.toml"
     policy.write_text(
-        '[policy]\nname = "h3"\n[[gate]]\nname = "probes-ran"\nsuite = "bias"\n'
+        '[policy]\nname = "h3"\n[[gate]]\nname = "probes-ran"\ndimension = "fairness"\n'
+        'suite = "bias"\n'
         f'check = "coverage"\nmetric = "probes_run"\nmin = {minimum}\n',
         encoding="utf-8",
     )

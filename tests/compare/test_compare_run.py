@@ -141,7 +141,7 @@ def test_gates_per_embedder_worst_exit_code_and_merged_junit(cfg: Path, tmp_path
     policy = tmp_path / "policy.toml"
     # The text-only model measures nDCG@10 on passages only (2 sizes): fewer than 3.
     policy.write_text(
-        '[policy]\nname = "needs-images"\n[[gate]]\nname = "ndcg-measured"\n'
+        '[policy]\nname = "needs-images"\n[[gate]]\nname = "ndcg-measured"\ndimension = "quality"\n'
         'suite = "retrieval"\nmetric = "ndcg@10"\nmin_results = 3\n'
     )
     out, junit, summary = tmp_path / "runs", tmp_path / "junit.xml", tmp_path / "summary.md"

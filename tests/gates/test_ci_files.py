@@ -118,7 +118,7 @@ def test_markdown_summary(tmp_path):
         elif tables[-1]:
             tables.append([])
     tables = [t for t in tables if t]
-    assert len(tables) == 3  # gates, failing evidence, results
+    assert len(tables) == 4  # verdict (schema 2), gates, failing evidence, results
     for t in tables:
         assert len({ln.replace("\\|", "").count("|") for ln in t}) == 1, t
     assert "p\\|q" in md and "a\\|b" in md

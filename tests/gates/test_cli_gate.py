@@ -13,10 +13,16 @@ from junitparser import JUnitXml
 from audit.cli import EXIT_GATE_FAILED, EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, main
 from audit.gates import load_run
 
-PASSING = '[[gate]]\nname = "small"\nsuite = "bias"\ncheck = "weat/*"\nmax_abs = 2.0\n'
-FAILING = '[[gate]]\nname = "strict"\nsuite = "bias"\ncheck = "weat/*"\nmax_abs = 1.0\n'
+PASSING = (
+    '[[gate]]\nname = "small"\ndimension = "fairness"\nsuite = "bias"\ncheck = "weat/*"\n'
+    "max_abs = 2.0\n"
+)
+FAILING = (
+    '[[gate]]\nname = "strict"\ndimension = "fairness"\nsuite = "bias"\ncheck = "weat/*"\n'
+    "max_abs = 1.0\n"
+)
 REGRESSION = (
-    '[[gate]]\nname = "no-worse"\nsuite = "bias"\ncheck = "weat/*"\n'
+    '[[gate]]\nname = "no-worse"\ndimension = "fairness"\nsuite = "bias"\ncheck = "weat/*"\n'
     "max_increase = 0.05\nmagnitude = true\n"
 )
 
@@ -55,8 +61,14 @@ def test_gate_exit_codes_and_report_rewrite(tmp_path, run_dir, capsys):
     ("policy_text", "expected"),
     [
         ('[[gate]]\nname = "g"\nchek = "weat/*"\nmax = 1\n', "did you mean 'check'"),
-        ('[[gate]]\nname = "g"\ncheck = "waet/*"\nmax = 1\n', "did you mean 'weat/*'"),
-        ('[[gate]]\nname = "g"\nsuite = "bais"\nmax = 1\n', "did you mean 'bias'"),
+        (
+            '[[gate]]\nname = "g"\ndimension = "fairness"\ncheck = "waet/*"\nmax = 1\n',
+            "did you mean 'weat/*'",
+        ),
+        (
+            '[[gate]]\nname = "g"\ndimension = "fairness"\nsuite = "bais"\nmax = 1\n',
+            "did you mean 'bias'",
+        ),
         (REGRESSION, "pass --baseline"),
         ("not toml [", "invalid TOML"),
     ],

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = 'seed = 11\n[suite.bias]\ntests = ["weat6"]\nn_bootstrap = 200\n'
 NO_CHANGE = (
     '[policy]\nname = "no-change"\n'
-    '[[gate]]\nname = "no-drop"\nsuite = "bias"\nmax_drop = 0.0\n'
-    '[[gate]]\nname = "no-increase"\nsuite = "bias"\nmax_increase = 0.0\n'
+    '[[gate]]\nname = "no-drop"\ndimension = "fairness"\nsuite = "bias"\nmax_drop = 0.0\n'
+    '[[gate]]\nname = "no-increase"\ndimension = "fairness"\nsuite = "bias"\nmax_increase = 0.0\n'
 )
 
 

@@ -12,7 +12,7 @@ from audit.config import ConfigError
 from audit.gates import apply_policy, load_policy, parse_policy
 
 ROOT = Path(__file__).resolve().parents[2]
-MINIMAL = '[[gate]]\nname = "g"\ncheck = "weat/*"\nmax = 1.0\n'
+MINIMAL = '[[gate]]\nname = "g"\ndimension = "fairness"\ncheck = "weat/*"\nmax = 1.0\n'
 
 
 def test_minimal_policy_and_defaults(tmp_path):
@@ -21,6 +21,7 @@ def test_minimal_policy_and_defaults(tmp_path):
     policy = load_policy(path)
     (gate,) = policy.gate
     assert (gate.operator, gate.threshold, gate.check) == ("max", 1.0, ("weat/*",))
+    assert gate.dimension == "fairness"
     assert policy.name == "policy" and policy.policy.alpha == 0.05
     assert policy.sha256 == hashlib.sha256(MINIMAL.encode()).hexdigest()
     assert policy.source == str(path) and policy.needs_baseline() == []
@@ -115,11 +116,12 @@ def test_shipped_default_policy_selects_todays_bias_results():
     assert by_name["bias-weat-social-coverage"].value == 8
     sanity = by_name["bias-weat-probe-sanity"]
     assert sanity.passed and sanity.selected == 2 and sanity.value == pytest.approx(1.237)
-    # Gates over suites that are not run yet are explicit skips, not silent passes.
+    # Gates over suites that are not run yet are explicit skips, not silent passes: the
+    # debiased gate (allow_empty) and every gate over another suite (not assessed).
     skipped = {g.name for g in gated.gates if g.selected == 0}
-    assert skipped == {
-        "bias-weat-social-debiased",
-        "retrieval-ndcg-floor",
-    }
+    others = {g.name for g in policy.gate if g.suite != ("bias",)}
+    assert skipped == {"bias-weat-social-debiased"} | others
+    assert len(others) == 10  # 2 retrieval, 5 safety, 3 red-team gates
+    assert all(by_name[n].message.startswith("not assessed: suite") for n in others)
     assert gated.status == "failed"
     assert gated.policy is not None and gated.policy.name == "default"
