@@ -16,11 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add ``audit gate`` (the run folder and the gating flags)."""
     gate = sub.add_parser(
         NAME,
-        help="judge a finished run by a policy (rewrites its report's gates and status)",
+        help="judge a finished run by a policy (rewrites its report's gates, status, verdict)",
         description="Judge a finished run by a gate policy, optionally against a baseline "
-        "run, and rewrite the gates and status of its report.json. Exit codes: 0 all gates "
-        "pass, 1 a gate failed, 2 usage or policy error, 3 the run had failed or has errored "
-        "checks (see --allow-errors).",
+        "run, and rewrite the gates, status and verdict (per responsible-AI dimension and "
+        "overall) of its report.json. Exit codes: 0 the verdict passes or nothing was "
+        "assessed, 1 a gate failed, 2 usage or policy error, 3 the run had failed or has "
+        "errored checks (see --allow-errors).",
     )
     gate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run folder or report.json")
     add_gate_arguments(gate, policy_required=True)
