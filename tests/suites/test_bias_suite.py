@@ -533,3 +533,31 @@ def test_probe_names_from_dataset_paths_are_registrable(spec, label):
     registry = ProbeRegistry()
     for p in probes:
         registry.register(p.name, p)  # raised "invalid probe name" for dotted paths
+
+
+def test_association_tests_are_two_sided_by_default_with_a_one_sided_option(tmp_path):
+    # Issue 18: the suite's association p-value is the two-sided one of fairness.probes
+    # (checked there against scipy.stats.permutation_test); alternative="greater" keeps
+    # Caliskan's one-sided test. The user probe has 2 + 2 targets: C(4, 2) = 6 partitions,
+    # so no p-value can reach alpha and the result says so (too_few).
+    words = {"x": ["alpha", "beta"], "y": ["gamma", "delta"], "a": ["up"], "b": ["down"]}
+    sets = lambda *ks: [{"name": k, "stimuli": words[k]} for k in ks]  # noqa: E731
+    doc = {"probes": [{"name": "greek", "targets": sets("x", "y"), "attributes": sets("a", "b")}]}
+    path = tmp_path / "probes.json"
+    path.write_text(json.dumps(doc))
+    direct = MediaHash()
+    vec = lambda ts: direct.embed([text_item(t, t) for t in ts])  # noqa: E731
+    X, Y, A, B = vec(words["x"]), vec(words["y"]), vec(["up"]), vec(["down"])
+    kw = dict(probe_files=[str(path)], probes=["weat/greek"], debias="none", **FAST)
+    for alternative in (None, "greater"):
+        extra = {"alternative": alternative} if alternative else {}
+        res = _pick(BiasSuite().run(_ctx(tmp_path, MediaHash(), **kw, **extra)), check="weat/greek")
+        expect = association_test(X, Y, A, B, n_bootstrap=0, alternative=alternative or "two-sided")
+        assert res.p_value == expect.p_value
+        assert res.test.sidedness == (alternative or "two-sided")
+        assert res.test.statistic == pytest.approx(expect.statistic, abs=1e-6)
+        assert res.p_adjusted is not None and res.p_family == "holm:bias/raw/weat (m=1)"
+        sides = 1 if alternative else 2
+        assert f"smallest possible p-value is {sides / 6:.3g}" in res.too_few
+    with pytest.raises(ConfigError, match="alternative must be one of"):
+        BiasSuite().run(_ctx(tmp_path, MediaHash(), **kw, alternative="both"))

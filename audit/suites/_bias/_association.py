@@ -88,6 +88,7 @@ class AssociationProbe(Probe):
             exact_max=opts.exact_max,
             n_bootstrap=opts.n_bootstrap,
             confidence=opts.confidence,
+            alternative=opts.alternative,  # type: ignore[arg-type]
             random_state=env.seed(f"bias/{self.name}"),
         )
         details: dict[str, Any] = {

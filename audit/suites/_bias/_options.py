@@ -33,7 +33,11 @@ _KNOWN = (
     "engine_params",
     "gallery_sample",
     "gallery_sample_method",
+    "alternative",
 )
+#: Alternatives of the association tests: two-sided (default) reads an association in either
+#: direction, so an over-corrected debiased space shows; "greater" is Caliskan's one-sided.
+ALTERNATIVES = ("two-sided", "greater", "less")
 #: Search engine of the skew and disparity probes (exact: FAISS IndexFlatIP candidates,
 #: then exact re-scoring with ties by corpus id).
 DEFAULT_ENGINE = "faiss-flat"
@@ -78,6 +82,7 @@ class BiasOptions:
     engine: str = DEFAULT_ENGINE
     engine_params: dict[str, Any] = field(default_factory=dict)
     gallery_sample: int | None = None
+    alternative: str = "two-sided"
     gallery_sample_method: str = "stratified"
     quick: bool = False
 
@@ -113,6 +118,11 @@ class BiasOptions:
                 f"[suite.bias] gallery_sample_method must be one of {SAMPLE_METHODS}, "
                 f"got {method!r}"
             )
+        alternative = opts.get("alternative", "two-sided")
+        if alternative not in ALTERNATIVES:
+            raise ConfigError(
+                f"[suite.bias] alternative must be one of {ALTERNATIVES}, got {alternative!r}"
+            )
         speech = opts.get("speech", not quick)
         if not isinstance(speech, bool):
             raise ConfigError(f"[suite.bias] speech must be true or false, got {speech!r}")
@@ -137,6 +147,7 @@ class BiasOptions:
             cost_datasets=_str_list(opts, "cost_datasets") or ("builtin:emoji-professions",),
             engine=str(engine),
             engine_params=_engine_params(engine_params),
+            alternative=str(alternative),
             # 0 (the default) ranks the whole gallery.
             gallery_sample=_int(opts, "gallery_sample", 0, 0) or None,
             gallery_sample_method=str(method),
