@@ -66,6 +66,8 @@ class Progress:
     heartbeat
         Off a terminal, a daemon thread that calls :meth:`tick` every ``interval`` seconds
         until :meth:`close` (tests with a fake clock turn it off and tick by hand).
+    delay
+        Seconds before the bar appears (tqdm's ``delay``): short work draws nothing.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
         stream: IO[str] | None = None,
         heartbeat: bool = True,
+        delay: float = 0.0,
     ) -> None:
         self.label, self.total, self.unit = label, total, unit
         self.interval = interval
@@ -95,7 +98,9 @@ class Progress:
         if enabled and not self._log:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, desc=label, unit=unit, leave=False, file=stream)
+            self._bar = tqdm(
+                total=total, desc=label, unit=unit, leave=False, file=stream, delay=delay
+            )
         if self._log and heartbeat:
             beat = threading.Thread(target=self._beat, name=f"progress {label}", daemon=True)
             beat.start()

@@ -424,16 +424,18 @@ class BaseEmbedder(ABC):
         self._check(items, purpose, dim)
         if not items:
             return np.empty((0, dim or self.dim), dtype=np.float32)
-        from tqdm.auto import tqdm
+        from audit.progress import Progress
 
         chunks = self._chunks(items)
-        with tqdm(
-            total=len(items),
-            desc=f"embed {self.name}",
-            unit="item",
+        # A bar on a terminal, else a log line per 30 s of a long call (a CI log gets no
+        # carriage-return bars); the suite's own progress keeps the heartbeat.
+        with Progress(
+            f"embed {self.name}",
+            len(items),
+            unit="items",
+            enabled=self.progress,
+            heartbeat=False,
             delay=1.0,  # only long work gets a bar
-            disable=not self.progress,
-            leave=False,
         ) as bar:
             return run_batches(self, items, chunks, purpose, dim, bar.update)
 

@@ -318,3 +318,22 @@ def test_safety_summary_shows_every_result() -> None:
         x.split()[:2] == ["latency/text", "filter_ms_per_item"] and "12.500" in x
         for x in text.splitlines()
     )
+
+
+def test_quick_retrieval_keeps_enough_queries_to_read() -> None:
+    # --quick used to keep 3 emoji-professions queries (max_corpus 64 holds the ~18
+    # relevant images of 3 queries), so every CI was [0, 1]; now each quick dataset keeps
+    # MIN_QUERIES judged queries (or all it has), and so is not marked too_few.
+    import numpy as np
+
+    from audit.datasets import load_dataset
+    from audit.suites._retrieval import RetrievalOptions
+    from audit.suites.retrieval import subsample
+
+    opts = RetrievalOptions.parse({}, quick=True)
+    for spec in opts.datasets:
+        ds = load_dataset(spec)
+        small, _ = subsample(ds, opts.max_queries, opts.max_corpus, np.random.default_rng(0))
+        judged = sum(any(g > 0 for g in j.values()) for j in small.qrels.values())
+        assert judged >= min(MIN_QUERIES, len(ds.queries)), spec
+        assert too_few_queries(judged) is None
