@@ -91,4 +91,10 @@ def weat_results() -> list[Result]:
         (9, 0.423, 0.2435, -0.715, 1.437, 12),
         (10, 1.007, 0.0195, 0.244, 1.606, 16),
     ]
-    return [res(f"weat/weat{i}", d, p=p, ci=(lo, hi), n=n) for i, d, p, lo, hi, n in rows]
+    out = [res(f"weat/weat{i}", d, p=p, ci=(lo, hi), n=n) for i, d, p, lo, hi, n in rows]
+    # As the suite stores them: Holm over their family (bias/raw/weat, m = 10), computed once
+    # by the suite's rule; gates read p_adjusted (docs/bias-statistics.md).
+    from audit.suites._summaries._holm import adjust_families
+
+    adjust_families(out)
+    return out

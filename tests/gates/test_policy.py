@@ -93,10 +93,13 @@ def test_missing_and_unreadable_files(tmp_path):
 def test_shipped_default_policy_selects_todays_bias_results():
     """The shipped default policy gates the results the bias suite files today.
 
-    Expected verdicts, worked out by hand from the fixture's p-values: Holm over the eight
-    social tests (3-10) multiplies the sorted p-values by 8, 7, 6, ... and keeps them
-    monotone: weat5 0.00282*8 = 0.0226, weat4 max(0.00285*7, 0.0226) = 0.0226, weat6
-    0.0161*6 = 0.0966, ... so only weat4 and weat5 (|d| > 0.8) are significant breaches.
+    Expected verdicts, worked out by hand from the fixture's p-values. Issue 18: the gate
+    no longer adjusts over its own eight social tests; it reads the p_adjusted the suite
+    stored, Holm over the family of all ten raw WEAT tests. Sorted, weat1 and weat2
+    (1e-05) take the multipliers 10 and 9, so weat5 gets 0.00282*8 = 0.0226, weat4
+    max(0.00285*7, 0.0226) = 0.0226, weat6 0.0161*6 = 0.0966, ... (the same numbers as the
+    old gate-side Holm over 3-10 here, since weat1-2 are far below): only weat4 and weat5
+    (|d| > 0.8) are significant breaches.
     """
     policy = load_policy("default")
     assert policy.sha256 == load_policy(ROOT / "audit/gates/policies/default.toml").sha256
