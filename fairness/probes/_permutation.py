@@ -68,11 +68,11 @@ def count_exact(s: np.ndarray, n_x: int, observed: float, tol: float) -> Counts:
         stats = 2.0 * subset_sums(s, n_x) - total
     else:
         stats = total - 2.0 * subset_sums(s, n - n_x)
-    greater = int(np.count_nonzero(stats > observed + tol))
     greater_eq = int(np.count_nonzero(stats >= observed - tol))
-    less = int(np.count_nonzero(stats < observed - tol))
     less_eq = int(np.count_nonzero(stats <= observed + tol))
-    return Counts(greater, greater_eq, less, less_eq, int(stats.size))
+    total = int(stats.size)
+    # S_i > S + tol is the complement of S_i <= S + tol (and < S - tol of >= S - tol).
+    return Counts(total - less_eq, greater_eq, total - greater_eq, less_eq, total)
 
 
 def count_sampled(
@@ -82,16 +82,14 @@ def count_sampled(
     n = s.size
     total = float(s.sum())
     batch = max(1, CHUNK_ELEMENTS // n)
-    greater = greater_eq = less = less_eq = done = 0
+    greater_eq = less_eq = done = 0
     while done < n_samples:
         b = min(batch, n_samples - done)
         # The n_x smallest of n i.i.d. uniform keys form a uniformly random n_x-subset:
         # each row is one random relabelling of X u Y (a true permutation).
         idx = np.argpartition(rng.random((b, n)), n_x - 1, axis=1)[:, :n_x]
         stats = 2.0 * s[idx].sum(axis=1) - total
-        greater += int(np.count_nonzero(stats > observed + tol))
         greater_eq += int(np.count_nonzero(stats >= observed - tol))
-        less += int(np.count_nonzero(stats < observed - tol))
         less_eq += int(np.count_nonzero(stats <= observed + tol))
         done += b
-    return Counts(greater, greater_eq, less, less_eq, n_samples)
+    return Counts(n_samples - less_eq, greater_eq, n_samples - greater_eq, less_eq, n_samples)
