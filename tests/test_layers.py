@@ -243,7 +243,9 @@ def test_audit_gate_on_a_redteam_report_imports_no_torch(tmp_path: Path) -> None
     # the attack's row holds the raw and the defended rate of the report.
     row = next(ln for ln in got["text"].splitlines() if ln.startswith("text/homoglyph  text"))
     assert row.split()[-3:] == [f"{raw:.3f}", "unicode-sanitize", f"{defended:.3f}"]
-    assert f"gate PASS asr-defended: attack_success_rate {defended:.3f} <= 0.1" in got["text"]
+    # the gate line names its dimension (schema 2: every gate serves one)
+    line = f"gate PASS asr-defended [robustness]: attack_success_rate {defended:.3f} <= 0.1"
+    assert line in got["text"]
 
 
 def test_the_dashboard_pages_import_no_torch() -> None:
