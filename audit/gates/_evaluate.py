@@ -401,6 +401,6 @@ def apply_policy(
     if report.check_errors and not allow_errors:
         status = "incomplete"
     # The decision, computed once here and stored; every reader reads report.verdict.
-    verdict = compute_verdict(report, gates, alpha=policy.policy.alpha)
+    verdict = compute_verdict(report, gates)
     update = {"gates": gates, "status": status, "policy": info, "verdict": verdict}
     return report.model_copy(update=update)

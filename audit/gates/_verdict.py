@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from audit.metrics import metric_direction
 from audit.report import DIMENSIONS, DimensionVerdict, GateResult, Report, Result, Verdict
 
 _MAX_NAMED = 3  # gates or findings named in one reason
@@ -49,27 +48,28 @@ def _keys(entries: Iterable[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(evidence_key(e) for e in entries))
 
 
-def sign_reversals(report: Report, alpha: float) -> list[tuple[Result, Result, str]]:
-    """(raw, debiased, "p_adjusted 0.004") for each signed association whose debiased effect
-    has the other sign and is significant: its stored ``p_adjusted`` below ``alpha`` (a
-    result without one, e.g. from a version-1 report, is read by its raw ``p_value``)."""
-    signed = {
-        r.metric for r in report.results if metric_direction(r.metric) == "abs-lower"
-    }  # effect sizes and group differences: their sign is the direction of the bias
-    raw: dict[tuple, Result] = {}
-    for r in report.results:
-        if r.variant == "raw" and r.metric in signed and r.value is not None:
-            raw.setdefault((r.suite, r.check, r.metric, r.dim, r.modality, r.group), r)
+def sign_reversals(report: Report) -> list[tuple[Result, Result, str]]:
+    """(raw, debiased, "p_adjusted 0.004") for each over-correction the suite stored.
+
+    The bias suite decides once whether a debiased association flipped sign and is
+    significant (``details.sign_reversed`` on its ``delta`` result, judged on the stored
+    ``p_adjusted``); this reads that flag and finds the two results it compares. A report
+    without the flag (schema version 1) names no reversal.
+    """
+    by_key = {
+        (r.suite, r.check, r.metric, r.variant, r.dim, r.modality, r.group): r
+        for r in report.results
+    }
     out = []
-    for d in report.results:
-        if d.variant != "debiased" or d.metric not in signed or d.value is None:
+    for delta in report.results:
+        if delta.variant != "delta" or not delta.details.get("sign_reversed"):
             continue
-        r = raw.get((d.suite, d.check, d.metric, d.dim, d.modality, d.group))
-        name, p = ("p_adjusted", d.p_adjusted) if d.p_adjusted is not None else ("p", d.p_value)
-        if r is None or r.value is None or p is None or p >= alpha:
+        where = (delta.suite, delta.check, delta.metric)
+        raw = by_key.get((*where, "raw", delta.details.get("raw_dim"), delta.modality, None))
+        deb = by_key.get((*where, "debiased", delta.dim, delta.modality, None))
+        if raw is None or deb is None or deb.p_adjusted is None:
             continue
-        if r.value * d.value < 0:
-            out.append((r, d, f"{name} {p:.3g}"))
+        out.append((raw, deb, f"p_adjusted {deb.p_adjusted:.3g}"))
     return out
 
 
@@ -185,7 +185,7 @@ def _with_reversals(v: DimensionVerdict, reversals: list) -> DimensionVerdict:
     )
 
 
-def compute_verdict(report: Report, gates: list[GateResult], *, alpha: float = 0.05) -> Verdict:
+def compute_verdict(report: Report, gates: list[GateResult]) -> Verdict:
     """The per-dimension and overall verdict of ``report`` judged by ``gates``.
 
     Parameters
@@ -194,8 +194,6 @@ def compute_verdict(report: Report, gates: list[GateResult], *, alpha: float = 0
         The run (its results and provenance fields are read).
     gates : list of GateResult
         The judged gates, each naming its ``dimension``.
-    alpha : float, default=0.05
-        Significance level of the sign-reversal check (the policy's alpha).
 
     Returns
     -------
@@ -209,7 +207,7 @@ def compute_verdict(report: Report, gates: list[GateResult], *, alpha: float = 0
     for d in DIMENSIONS:
         v = _provenance(by_dim[d], report) if d == "provenance" else _gate_verdict(d, by_dim[d])
         if d == "fairness":
-            v = _with_reversals(v, sign_reversals(report, alpha))
+            v = _with_reversals(v, sign_reversals(report))
         dims.append(v)
     failed = [v.dimension for v in dims if v.status == "fail"]
     loose = [g.name for g in gates if g.dimension is None and not g.passed]

@@ -154,7 +154,12 @@ def test_planted_sign_reversal_is_named_in_the_fairness_reason():
     calm_raw = res("weat/weat8", 0.4, p=0.1)
     calm_deb = res("weat/weat8", -0.2, variant="debiased", p=0.3)  # reversed, not significant
     calm_deb = calm_deb.model_copy(update={"p_adjusted": 0.6})
-    rep = _report([raw, deb, calm_raw, calm_deb], ["bias"])
+    # The suite stores the finding once, on its delta results; the verdict reads it.
+    from audit.suites._bias._post import deltas
+
+    found = deltas([raw, calm_raw], [deb, calm_deb], alpha=0.05)
+    assert [d.details["sign_reversed"] for d in found] == [True, False]
+    rep = _report([raw, deb, calm_raw, calm_deb, *found], ["bias"])
     policy = parse_policy(
         '[[gate]]\nname = "lenient"\ndimension = "fairness"\nsuite = "bias"\n'
         'metric = "effect_size"\nmax_abs = 2.0\n'
