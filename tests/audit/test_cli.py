@@ -86,7 +86,7 @@ def test_bias_run_matches_direct_computation(tmp_path, capsys):
     assert "weat/weat6" in printed and "status: no-gates" in printed
     (path,) = out.glob("*/report.json")
     data = json.loads(path.read_text())
-    assert data["schema_version"] == 1 and data["embedder"]["spec"] == "local"
+    assert data["schema_version"] == 2 and data["embedder"]["spec"] == "local"
     assert data["embedder"]["weights"]  # hashes recorded
     (res,) = data["results"]
 
