@@ -121,7 +121,7 @@ def render() -> None:
         st.caption("No effect-size results for these filters.")
     else:
         table = effect_table(df, alpha)
-        st.caption(significance_caption(table, alpha))
+        st.caption(md(significance_caption(table, alpha)))
         show_chart(forest_plot(es))
         show_table(table, key="bias-effect-sizes")
 

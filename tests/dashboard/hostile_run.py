@@ -53,7 +53,7 @@ CHECK = payload("check")
 #: Per page, strings shown through Markdown widgets (tables show the rest, as text).
 SHOWN = {
     "overview": [RUN, payload("gatemsg"), GATE, payload("error0")],
-    "bias": [RUN, payload("spec"), payload("name"), payload("created")],
+    "bias": [RUN, payload("spec"), payload("name"), payload("created"), payload("pfamily")],
     "redteam": [payload("artlabel"), payload("redteam-art")],
     "compare": [payload("note"), payload("compid"), payload("cgroup"), payload("label")],
 }
@@ -83,6 +83,8 @@ def _results() -> list[Result]:
                         ci_low=0.1,
                         ci_high=0.7,
                         p_value=0.03,
+                        p_adjusted=0.04,
+                        p_family=payload("pfamily") if suite == "bias" else None,
                         n=10,
                         details={"note": payload(f"{suite}-details"), "eps": 0.1},
                     )
