@@ -6,7 +6,9 @@ will load (:meth:`audit.suites.base.Suite.dataset_specs`) and calls
 :meth:`RunDatasets.preflight`: every item of every one of them is checked
 (:func:`audit.items.check_item`: text encoding and size, empty files, image bombs, PDF,
 audio and video headers) and one :class:`RunItemsError` names every bad item of every
-dataset, so one run shows the user all that must be fixed.
+dataset, so one run shows the user all that must be fixed. Each dataset, as the run uses
+it, is also hashed once there (:func:`audit._repro.dataset_record`): the report's
+``reproducibility.datasets``.
 
 With ``skip_bad_items`` the run goes on without them instead: each is recorded as a
 :class:`~audit.report.SkippedItem` (the report's ``skipped_items``), the qrels rows naming a skipped
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from audit._repro import dataset_record
 from audit.items import BadItemsError, ItemError, ItemLimits, check_item
 from audit.report import SkippedItem
 
@@ -99,6 +102,7 @@ class RunDatasets:
         self.limits = limits or ItemLimits()
         self._loader = loader
         self._loaded: dict[str, Any] = {}
+        self._records: dict[str, dict[str, Any]] = {}
         self.skipped: list[SkippedItem] = []
 
     def get(self, spec: str) -> Any:
@@ -143,7 +147,19 @@ class RunDatasets:
         if problems and (not self.skip_bad_items or any(p.side == "dataset" for p in problems)):
             raise RunItemsError(problems)
         for spec, (ds, found) in checked.items():
-            self._loaded[spec] = self._without(spec, ds, found) if found else ds
+            used = self._without(spec, ds, found) if found else ds
+            self._loaded[spec] = used
+            # Hashed once, as the run uses it (bad items left out): the provenance record.
+            skipped = sum(1 for s in self.skipped if s.dataset == spec)
+            self._records[spec] = dataset_record(spec, used, items_skipped=skipped)
+
+    def records(self) -> list[dict[str, Any]]:
+        """``reproducibility.datasets``: one entry per dataset loaded, in load order.
+
+        Each is :func:`audit._repro.dataset_record`: spec, name, split, card, counts,
+        content sha256 (computed once, when the dataset was loaded and checked).
+        """
+        return [dict(r) for r in self._records.values()]
 
     def _load(self, spec: str) -> Any:
         if self._loader is not None:

@@ -170,6 +170,7 @@ def run_suites(
         engine=config.engine,
         engine_options=config.engine_options,
         seed=config.seed,
+        datasets=datasets.records(),  # each hashed once, when it was loaded and checked
     )
     report = Report(
         run_id=run_id,
