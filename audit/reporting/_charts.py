@@ -338,12 +338,14 @@ def _robustness(results: list[Result]) -> list[Figure]:
 
     figs: list[Figure] = []
     rows = _budget_rows(results)
+
     # One figure per attack family and budget unit: a query/edit budget (details.budget)
     # and an L-inf eps (details.eps_255) never share an x axis.
-    for r in rows:
-        r["x_kind"] = "budget" if r["budget"] is not None else "eps_255"
-    for family, x_kind in dict.fromkeys((r["check"].split("/")[0], r["x_kind"]) for r in rows):
-        part = [r for r in rows if r["check"].split("/")[0] == family and r["x_kind"] == x_kind]
+    def kind(r: dict[str, Any]) -> str:
+        return "budget" if r["budget"] is not None else "eps_255"
+
+    for family, x_kind in dict.fromkeys((r["check"].split("/")[0], kind(r)) for r in rows):
+        part = [r for r in rows if r["check"].split("/")[0] == family and kind(r) == x_kind]
         df = pd.DataFrame(
             [
                 {"check": r["check"], "series": r["series"], "x": r[x_kind], "value": r["value"]}
@@ -382,7 +384,7 @@ def _robustness(results: list[Result]) -> list[Figure]:
         figs.append(
             _figure(
                 f"robustness-asr-{_slug(family)}-{_slug(x_kind)}",
-                f"Attack success vs budget: {family} attacks",
+                f"Attack success vs {'eps' if x_kind == 'eps_255' else 'budget'}: {family} attacks",
                 f"Attack success rate against the attack budget ({unit}), one line per "
                 "defense (raw = undefended), one panel per attack.",
                 chart,
