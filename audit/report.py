@@ -117,6 +117,21 @@ class Result(_Strict):
         return v
 
 
+#: The fields of a result's key, in the order :func:`evidence_key` joins them.
+EVIDENCE_KEY_FIELDS = ("suite", "check", "metric", "variant", "modality", "dim", "group")
+
+
+def evidence_key(entry: dict[str, Any] | Result) -> str:
+    """A result's key as one string: ``suite:check:metric:variant:modality:dim:group``
+    (``-`` for a null field), the identity :func:`audit.gates.result_key` uses.
+
+    Gate evidence (``GateResult.evidence[i]["key"]``) and the verdict (``evidence``) store
+    it, so a reader finds the judged results by key instead of re-matching selectors.
+    """
+    get = entry.get if isinstance(entry, dict) else lambda k: getattr(entry, k)
+    return ":".join("-" if get(f) is None else str(get(f)) for f in EVIDENCE_KEY_FIELDS)
+
+
 #: The responsible-AI dimensions a gate may serve; the verdict has one entry for each.
 Dimension = Literal["fairness", "safety", "robustness", "quality", "privacy", "provenance"]
 DIMENSIONS: tuple[str, ...] = Dimension.__args__  # type: ignore[attr-defined]

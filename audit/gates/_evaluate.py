@@ -16,7 +16,7 @@ from audit.config import ConfigError
 from audit.gates._policy import Gate, Policy
 from audit.gates._select import explain_empty, label, result_key, select
 from audit.gates._verdict import compute_verdict
-from audit.report import GateResult, PolicyInfo, Report, Result
+from audit.report import GateResult, PolicyInfo, Report, Result, evidence_key
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,10 @@ def _where(r: Result) -> str:
 
 
 def _evidence(r: Result, field: str) -> dict[str, Any]:
-    ev: dict[str, Any] = {k: getattr(r, k) for k in ("suite", "check", "metric", "variant")}
+    # ``key`` is the result's stored identity (the verdict's too): readers select the
+    # judged results by it instead of re-matching the gate's selectors.
+    ev: dict[str, Any] = {"key": evidence_key(r)}
+    ev.update({k: getattr(r, k) for k in ("suite", "check", "metric", "variant")})
     ev.update(dim=r.dim, modality=r.modality, group=r.group, value=r.value)
     for k in ("p_value", "ci_low", "ci_high", "n"):
         if getattr(r, k) is not None or k == field:

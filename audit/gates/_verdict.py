@@ -26,17 +26,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from audit.report import DIMENSIONS, DimensionVerdict, GateResult, Report, Result, Verdict
+from audit.report import (
+    DIMENSIONS,
+    DimensionVerdict,
+    GateResult,
+    Report,
+    Result,
+    Verdict,
+    evidence_key,  # defined with the schema, so the dashboard reads keys the same way
+)
 
 _MAX_NAMED = 3  # gates or findings named in one reason
-
-
-def evidence_key(entry: dict[str, Any] | Result) -> str:
-    """A result's key as one string: ``suite:check:metric:variant:modality:dim:group``
-    (``-`` for a null field), the identity :func:`audit.gates.result_key` uses."""
-    get = entry.get if isinstance(entry, dict) else lambda k: getattr(entry, k)
-    fields = ("suite", "check", "metric", "variant", "modality", "dim", "group")
-    return ":".join("-" if get(f) is None else str(get(f)) for f in fields)
 
 
 def _names(items: list[str]) -> str:
