@@ -91,7 +91,13 @@ def markdown_summary(
         lines += _table(["", "dimension", "reason"], rows)
     if report.gates:
         failed = sum(not g.passed for g in report.gates)
-        lines += ["", f"### Gates: {len(report.gates) - failed} passed, {failed} failed", ""]
+        # a gate that selected nothing passed nothing: it is counted apart (as JUnit skips it)
+        skipped = sum(g.passed and g.selected == 0 for g in report.gates)
+        passed = len(report.gates) - failed - skipped
+        counts = f"{passed} passed, {failed} failed" + (
+            f", {skipped} skipped (not assessed)" if skipped else ""
+        )
+        lines += ["", f"### Gates: {counts}", ""]
         rows = [
             [_verdict(g), g.name, g.dimension, f"{g.suite or '*'}/{g.check}", g.metric, g.value,
              g.op, g.threshold, g.message]

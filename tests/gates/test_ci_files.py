@@ -100,11 +100,30 @@ def test_junit_error_file_when_nothing_was_judged(tmp_path):
     _validate_xsd(path)
 
 
+def test_markdown_summary_counts_skipped_gates_apart():
+    # A gate that selected nothing (allow_empty) passed nothing: "3 passed" for two real
+    # passes and one skip would read as three assessed gates.
+    rep = report([res("weat/weat1", 0.5), res("weat/weat2", 2.0)])
+    pol = Policy(
+        gate=[
+            Gate(name="ok", check=["weat/weat1"], max=1.0),
+            Gate(name="bad", check=["weat/weat2"], max=1.0),
+            Gate(name="none", check=["absent/*"], max=1.0, allow_empty=True),
+        ]
+    )
+    gated = apply_policy(rep, pol)
+    states = [(g.passed, g.selected) for g in gated.gates]
+    assert states == [(True, 1), (False, 1), (True, 0)]
+    text = markdown_summary(gated)
+    assert "### Gates: 1 passed, 1 failed, 1 skipped (not assessed)" in text
+
+
 def test_markdown_summary(tmp_path):
     gated = _gated()
     text = markdown_summary(gated, path="runs/x/report.json")
     assert text.startswith("## mme-audit: ❌ failed")
-    assert "### Gates: 2 passed, 2 failed" in text
+    # ndcg-floor passes; "later" selected nothing (skipped), so it is not counted as passed
+    assert "### Gates: 1 passed, 2 failed, 1 skipped (not assessed)" in text
     gate_rows = [ln for ln in text.splitlines() if ln.startswith(("| ❌", "| ✅", "| ⏭️"))]
     assert len(gate_rows) == len(gated.gates)
     assert "bias-sig: 1 failing result(s)" in text and "bias-plain: 2 failing result(s)" in text
