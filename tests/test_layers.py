@@ -82,6 +82,7 @@ BAD_IMPORTS = {
         "import audit.suites.redteam",
         "audit.suites._summaries.redteam",
     ),
+    "reporting": ("audit/reporting/_num.py", "import audit.runner", "audit.reporting._num"),
     "torch-free": ("audit/summary.py", "import torch", "audit.summary"),
 }
 

@@ -1,10 +1,10 @@
 """The `audit` command: thin subcommands over RunConfig and the runner.
 
 One module per subcommand (:mod:`~audit.cli.run`, :mod:`~audit.cli.fit_debias`,
-:mod:`~audit.cli.gate`, :mod:`~audit.cli.show`, :mod:`~audit.cli.dashboard`,
-:mod:`~audit.cli.listing`), each with ``NAME``, ``add_parser(subparsers)`` and
-``run(args) -> ExitCode``; :func:`main` builds the parser from them in :data:`COMMANDS`
-order (the order of ``audit --help``).
+:mod:`~audit.cli.gate`, :mod:`~audit.cli.show`, :mod:`~audit.cli.report`,
+:mod:`~audit.cli.dashboard`, :mod:`~audit.cli.listing`), each with ``NAME``,
+``add_parser(subparsers)`` and ``run(args) -> ExitCode``; :func:`main` builds the parser
+from them in :data:`COMMANDS` order (the order of ``audit --help``).
 
 Exit codes (:class:`ExitCode`): 0 all gates pass (or no policy), 1 a gate failed, 2 usage
 or config error, 3 the run failed (it stopped, or a requested check errored: status
@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from audit._version import __version__
-from audit.cli import dashboard, fit_debias, gate, listing, run, show
+from audit.cli import dashboard, fit_debias, gate, listing, report, run, show
 from audit.cli._exit import ExitCode
 
 __all__ = [
@@ -44,7 +44,7 @@ EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_RUN_FAILED = (
 )
 
 #: The subcommands, in the order `audit --help` lists them.
-COMMANDS = (run, fit_debias, gate, show, dashboard, listing)
+COMMANDS = (run, fit_debias, gate, show, report, dashboard, listing)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -104,6 +104,45 @@ def _write_outputs(
         write_summary(report, args.summary, report_path=str(path))
 
 
+def write_audit_report(report: Report, path: Path) -> Path | None:
+    """Write the audit report (report.html) next to ``path`` (the run's report.json).
+
+    A failure is an error message, never a lost run: report.json is already saved and
+    ``audit report RUN_DIR`` renders the document again. Returns the file, or None.
+    """
+    from audit.reporting import REPORT_NAME, write_report
+
+    try:
+        return write_report(report, path.parent)
+    except Exception as exc:  # any failure here must not lose the saved run
+        log.debug("audit report of %s failed", path.parent, exc_info=True)
+        print(
+            f"audit: error: cannot write the audit report {path.parent / REPORT_NAME}: "
+            f"{type(exc).__name__}: {exc}; the run is saved, render it again with: "
+            f"audit report {path.parent}",
+            file=sys.stderr,
+        )
+        return None
+
+
+def write_comparison_audit_report(folder: Path) -> Path | None:
+    """Write a comparison folder's report.html (each embedder's decision, linking each run's
+    report.html); like :func:`write_audit_report`, a failure is an error message only."""
+    from audit.reporting import COMPARISON_REPORT_NAME, write_comparison_report
+
+    try:
+        return write_comparison_report(folder)
+    except Exception as exc:  # comparison.json and the runs are saved
+        log.debug("comparison report of %s failed", folder, exc_info=True)
+        print(
+            f"audit: error: cannot write the comparison report "
+            f"{folder / COMPARISON_REPORT_NAME}: {type(exc).__name__}: {exc}; render it "
+            f"again with: audit report {folder}",
+            file=sys.stderr,
+        )
+        return None
+
+
 def gate_report(
     report: Report, path: Path, gating: Gating
 ) -> tuple[Report, ExitCode, tuple[str, str] | None]:
@@ -112,7 +151,16 @@ def gate_report(
     ``error`` is (JUnit test name, message) when nothing was judged. A run with errored
     checks is ``incomplete`` (exit 3, gates still judged; JUnit lists the errored checks)
     unless errors are allowed by ``--allow-errors`` or by the run's own ``allow_errors``.
+    The audit report (report.html) is written beside report.json in every case.
     """
+    report, code, error = _judge_and_save(report, path, gating)
+    write_audit_report(report, path)
+    return report, code, error
+
+
+def _judge_and_save(
+    report: Report, path: Path, gating: Gating
+) -> tuple[Report, ExitCode, tuple[str, str] | None]:
     from audit.config import ConfigError
     from audit.gates import apply_policy
 

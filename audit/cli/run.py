@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.cli._exit import ExitCode
-from audit.cli._gating import add_gate_arguments, errored_checks, gate_report, judge, load_gating
+from audit.cli._gating import (
+    add_gate_arguments,
+    errored_checks,
+    gate_report,
+    judge,
+    load_gating,
+    write_comparison_audit_report,
+)
 from audit.cli._run_config import dry_run_options, run_config
 from audit.engines import ENGINES
 
@@ -157,6 +164,7 @@ def _compare(args: argparse.Namespace, config, specs: list[str], gating: Gating)
         return report
 
     outcome = run_comparison(config, specs, gate=gate)
+    write_comparison_audit_report(outcome.path.parent)
     print(summarize_comparison(outcome.comparison, path=str(outcome.path)))
     codes = [
         judged.get(r.path, (ExitCode.RUN_FAILED, None)) if r.path else (ExitCode.RUN_FAILED, None)
