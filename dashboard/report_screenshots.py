@@ -13,6 +13,7 @@ The page must also hold no ``<script>`` element. Screenshots: ``page-one.png`` (
 ``<header id="page-one">``) and ``<section id>.png`` for each ``<section id=...>``, each
 captured whole (beyond the window), so a section taller than the window is not cut. Needs Debian's
 ``chromium`` and ``chromium-driver`` and the ``selenium`` package (nothing is downloaded).
+``--pdf FILE`` also prints the report as a browser's "Print to PDF" does (A4).
 Exit code 0 when every check passed, 1 when one failed, 2 when there is no report.
 """
 
@@ -60,11 +61,12 @@ class BrowserCheck:
     errors: list[str] = field(default_factory=list)
     scripts: int = 0
     screenshots: list[Path] = field(default_factory=list)
+    pdf: Path | None = None
 
     @property
     def ok(self) -> bool:
-        """True when nothing left the file, nothing errored and a page was captured."""
-        return not self.outside and not self.errors and not self.scripts and bool(self.screenshots)
+        """True when nothing left the file, nothing errored and the page has no script."""
+        return not self.outside and not self.errors and not self.scripts
 
 
 def _driver(chromium: str, chromedriver: str):  # -> selenium WebDriver
@@ -101,6 +103,7 @@ def check_report(
     *,
     chromium: str = "/usr/bin/chromium",
     chromedriver: str = "/usr/bin/chromedriver",
+    pdf: Path | None = None,
 ) -> BrowserCheck:
     """Open ``html`` (``file://``) in headless Chromium, check it, and save screenshots.
 
@@ -113,6 +116,9 @@ def check_report(
         only.
     chromium, chromedriver : str
         Browser and driver executables.
+    pdf : Path or None
+        Also print the page to this PDF, as a reviewer's "Print to PDF" would (A4, the
+        report's ``@media print`` rules, backgrounds on).
 
     Returns
     -------
@@ -141,6 +147,14 @@ def check_report(
                     },
                 )
                 shots.append((box["id"], base64.b64decode(shot["data"])))
+        if pdf is not None:
+            printed = driver.execute_cdp_cmd(
+                "Page.printToPDF",
+                {"printBackground": True, "paperWidth": 8.27, "paperHeight": 11.69},
+            )
+            pdf.parent.mkdir(parents=True, exist_ok=True)
+            pdf.write_bytes(base64.b64decode(printed["data"]))
+            result.pdf = pdf
         result.scripts = int(driver.execute_script("return document.scripts.length;"))
         time.sleep(0.2)  # let late log entries arrive before reading the logs
         result.requests = _requests(driver.get_log("performance"))
@@ -165,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="run folder with report.html, or an .html file")
     parser.add_argument("--out", type=Path, default=Path("docs/img/report"), help="PNG folder")
+    parser.add_argument("--pdf", type=Path, default=None, help="also print the report to this PDF")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = parser.parse_args(argv)
@@ -174,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s: no such report (write it with `audit report %s`)", html, args.run)
         return 2
     t0 = time.perf_counter()
-    res = check_report(html, args.out, chromium=args.chromium, chromedriver=args.chromedriver)
+    res = check_report(
+        html, args.out, chromium=args.chromium, chromedriver=args.chromedriver, pdf=args.pdf
+    )
     for url in res.outside:
         log.error("request leaving the file: %s", url[:200])
     for err in res.errors:
@@ -192,7 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out,
         time.perf_counter() - t0,
     )
-    return 0 if res.ok else 1
+    if not res.screenshots:
+        log.error("%s: no page one and no <section id> to capture", html)
+    return 0 if res.ok and res.screenshots else 1
 
 
 if __name__ == "__main__":

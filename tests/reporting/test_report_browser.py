@@ -69,6 +69,22 @@ def test_hostile_report_fetches_nothing_and_logs_no_error(hostile_report, tmp_pa
             assert im.width > 300 and im.height > 20
 
 
+def test_report_prints_to_pdf_with_a_page_per_section(hostile_report, tmp_path):
+    pdfium = pytest.importorskip("pypdfium2")
+    res = check_report(hostile_report, None, pdf=tmp_path / "report.pdf", **_browser())
+    assert res.ok and res.screenshots == []  # checks only, no PNGs asked for
+    doc = lxml.html.parse(str(hostile_report)).getroot()
+    sections = [s for s in doc.iter("section") if s.get("id")]
+    pdf = pdfium.PdfDocument(str(res.pdf))
+    try:
+        # page one, then each section starts a new page (the report's @media print rule)
+        assert len(pdf) >= 1 + len(sections)
+        first = pdf[0].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+    assert doc.get_element_by_id("page-one").text_content().split()[0] in first
+
+
 def test_the_check_sees_a_request_leaving_the_file_and_a_console_error(tmp_path):
     # Only loopback (port 9, nothing listens): the request is made and refused locally.
     page = tmp_path / "bad.html"
