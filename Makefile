@@ -9,7 +9,7 @@ PIP := $(PY) -m pip
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint format bench screenshots clean
+.PHONY: setup demo test test-fast lint format bench screenshots report-screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ bench: setup
 # Needs Debian chromium + chromium-driver (apt-get install -y chromium chromium-driver).
 screenshots: setup
 	$(PY) -m dashboard.screenshots --out docs/img
+
+# The audit report of one run in Chromium: no request leaves the file, no console error;
+# PNGs of page one and each section. Usage: make report-screenshots RUN=runs/<run-id>
+report-screenshots: setup
+	$(PY) -m dashboard.report_screenshots $(RUN) --out docs/img/report
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
