@@ -79,12 +79,16 @@ def _resolve(run_dir: Path, relpath: object) -> Path:
     if ".." in posix.parts:
         raise ThumbError(f"artifact path {relpath!r}: '..' components are refused")
     root = run_dir.resolve(strict=True)
-    real = (root / posix).resolve()  # follows symlinks, so a planted link is caught here
-    if not real.is_relative_to(root):
-        raise ThumbError(f"artifact path {relpath!r}: leads outside the run directory")
-    if not real.is_file():
-        raise ThumbError(f"artifact path {relpath!r}: no such file in the run directory")
-    return real
+    candidates = [root / posix]
+    if posix.parts[0] != "artifacts":  # as the dashboard reads it: also under artifacts/
+        candidates.append(root / "artifacts" / posix)
+    for candidate in candidates:
+        real = candidate.resolve()  # follows symlinks, so a planted link is caught here
+        if not real.is_relative_to(root):
+            raise ThumbError(f"artifact path {relpath!r}: leads outside the run directory")
+        if real.is_file():
+            return real
+    raise ThumbError(f"artifact path {relpath!r}: no such file in the run directory")
 
 
 def png_data_uri(path: Path) -> str:
