@@ -173,7 +173,7 @@ def _copy(src: ET.Element) -> ET.Element:
         raise UnsafeSvgError(f"element {src.tag!r} is not an SVG element")
     if tag not in ALLOWED_ELEMENTS:
         raise UnsafeSvgError(f"element <{tag}> is not allowed")
-    out = ET.Element(f"{{{SVG_NS}}}{tag}")
+    out = ET.Element(tag)  # unqualified; the root declares SVG as the default namespace
     for name, value in src.attrib.items():
         out.set(_check_attr(tag, name, value), value)
     out.text, out.tail = src.text, src.tail
@@ -212,5 +212,6 @@ def sanitize_svg(svg: str) -> str:
         raise UnsafeSvgError(f"root element {root.tag!r} is not <svg>")
     clean = _copy(root)
     clean.tail = None
-    ET.register_namespace("", SVG_NS)
-    return ET.tostring(clean, encoding="unicode", short_empty_elements=True)
+    # Written as a plain attribute (ET.register_namespace would change a process-wide map).
+    clean.set("xmlns", SVG_NS)
+    return ET.tostring(clean, encoding="unicode")
