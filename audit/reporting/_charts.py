@@ -13,6 +13,7 @@ Before/after thumbnails of red-team examples are in :mod:`audit.reporting._thumb
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -343,4 +344,16 @@ def figures(report: Report, run_dir: Path | None) -> dict[str, list[Figure]]:
         If a rendered chart fails the SVG allow-list (never silently dropped).
     """
     del run_dir
-    return {dim: _BUILDERS[dim](report.results) for dim in CHART_DIMENSIONS}
+    out = {dim: _BUILDERS[dim](report.results) for dim in CHART_DIMENSIONS}
+    # Ids are anchors: two names that slug alike ("a/b", "a-b") must not share one.
+    seen: set[str] = set()
+    for figs in out.values():
+        for n, fig in enumerate(figs):
+            fig_id, k = fig.id, 1
+            while fig_id in seen:
+                k += 1
+                fig_id = f"{fig.id}-{k}"
+            seen.add(fig_id)
+            if fig_id != fig.id:
+                figs[n] = replace(fig, id=fig_id)
+    return out

@@ -60,6 +60,16 @@ def test_every_dimension_is_keyed_and_absent_suites_are_empty(plain):
     assert not figs2["robustness"] and not figs2["safety"]
 
 
+def test_figure_ids_are_unique_even_when_names_slug_alike(plain):
+    report, figs = plain
+    ids = [f.id for fs in figs.values() for f in fs]
+    assert len(ids) == len(set(ids))
+    twins = [r.model_copy(update={"check": "skew/prof-gender"}) for r in report.results]
+    both = report.model_copy(update={"results": [*report.results, *twins]})
+    fair = figures(both, None)["fairness"]
+    assert len({f.id for f in fair}) == len(fair) > len(figs["fairness"])
+
+
 def test_figure_data_are_the_stored_numbers_and_all_of_them(plain):
     report, figs = plain
     stored = _stored(report)
