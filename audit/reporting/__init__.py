@@ -95,7 +95,9 @@ def _env(fmt: Format) -> Environment:
         env.globals["_md"] = _MdText
     else:
         raise ValueError(f"unknown report format {fmt!r}; use 'html' or 'md'")
-    env.globals.update(num=_num, tool_version=__version__)
+    from audit.reporting._model import LABEL_COLUMNS
+
+    env.globals.update(num=_num, tool_version=__version__, label_columns=LABEL_COLUMNS)
     env.tests["number_cell"] = lambda v: isinstance(v, Num)
     return env
 

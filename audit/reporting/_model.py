@@ -64,6 +64,33 @@ class GateView:
     selected: Num | None
     rows: list[EvidenceRow]
     findings: list[tuple[Part, ...]]  # failing results in plain language
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (cell key, heading)
+    same: list[tuple[str, str]] = field(default_factory=list)  # (heading, the one value)
+
+
+#: The evidence table's columns, in order: (cell key, heading).
+COLUMNS = [("check", "check"), ("metric", "metric"), ("variant", "variant")]
+COLUMNS += [("modality", "modality"), ("dim", "dim"), ("group", "group"), ("value", "value")]
+COLUMNS += [("ci_low", "CI low"), ("ci_high", "CI high"), ("p_value", "p")]
+COLUMNS += [("p_adjusted", "adjusted p"), ("p_family", "family"), ("n", "n")]
+LABEL_COLUMNS = frozenset({"check", "metric", "variant", "modality", "dim", "group", "p_family"})
+_LABELS = LABEL_COLUMNS
+
+
+def _layout(rows: list[EvidenceRow]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The columns worth a column: a label that is the same on every row is said once
+    above the table (``same``); a number column that is n/a on every row is left out."""
+    columns, same = [], []
+    for key, heading in COLUMNS:
+        cells = [r.cells[key] for r in rows]
+        if key in _LABELS and key != "check" and len({str(c) for c in cells}) == 1:
+            if str(cells[0]) != "-":
+                same.append((heading, str(cells[0])))
+        elif key not in _LABELS and all(getattr(c, "value", None) is None for c in cells):
+            continue
+        else:
+            columns.append((key, heading))
+    return columns, same
 
 
 @dataclass(frozen=True)
@@ -162,6 +189,8 @@ def _gate_view(report: Report, index: dict[str, int], gi: int, g: GateResult) ->
         selected=None if g.selected is None else _gnum(g, gi, "selected"),
         rows=rows,
         findings=findings,
+        columns=_layout(rows)[0] if rows else [],
+        same=_layout(rows)[1] if rows else [],
     )
 
 

@@ -147,3 +147,14 @@ def test_no_policy_reads_not_assessed() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown report format 'pdf'"):
         render_report(judged_report(hostile=False), None, fmt="pdf")  # type: ignore[arg-type]
+
+
+def test_a_gate_without_a_dimension_gets_its_own_section() -> None:
+    report = judged_report(hostile=False)
+    loose = report.gates[0].model_copy(update={"dimension": None, "name": "v1-gate"})
+    report = report.model_copy(update={"gates": [*report.gates, loose]})
+    doc = lxml_html.fromstring(render_report(report, None))
+    section = doc.xpath('//section[@id="dim-none"]')[0]
+    assert not loose.passed and "Gate v1-gate fail" in section.text_content()
+    md = render_report(report, None, fmt="md")
+    assert "### Gate v1\\-gate: fail" in md.split("## Gates without")[1]
