@@ -75,6 +75,7 @@ def test_comparison_of_three_embedders(cfg: Path, tmp_path: Path, capsys) -> Non
         "e1-fakehosted-m1",
         "e2-fakehosted-t1",
         "e3-fakehosted-boom",
+        "report.html",  # the comparison's audit report (audit/reporting)
     ]
     comp = read_json(root / "comparison.json")
     reports = [read_json(root / e["path"]) for e in comp["embedders"]]
@@ -126,6 +127,11 @@ def test_comparison_of_three_embedders(cfg: Path, tmp_path: Path, capsys) -> Non
     md = (root / "comparison.md").read_text()
     assert "| **IMAGE RETRIEVAL** |" in md and "| **BIAS** |" in md
     assert "comparison:" in captured.out and "IMAGE RETRIEVAL" in captured.out
+    # The comparison report links each run's own report.html, written by each run's gating.
+    html = (root / "report.html").read_text(encoding="utf-8")
+    for e in comp["embedders"]:
+        link = str(Path(e["path"]).parent / "report.html")
+        assert f'href="{link}"' in html and (root / link).is_file()
 
 
 def test_one_embedder_keeps_the_single_run_layout(cfg: Path, tmp_path: Path) -> None:
