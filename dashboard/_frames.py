@@ -18,7 +18,7 @@ import pandas as pd
 from audit.compare import Comparison
 from audit.metrics import Direction as Direction  # re-exported: the pages' type
 from audit.metrics import metric_direction as metric_direction  # which way is better
-from audit.report import Report
+from audit.report import GateResult, Report, evidence_key
 
 KEY_COLUMNS = ["suite", "check", "metric", "variant", "dim", "modality", "group", "budget"]
 RESULT_COLUMNS = [
@@ -267,6 +267,34 @@ def gates_frame(report: Report) -> pd.DataFrame:
     return df
 
 
+#: How the verdict's statuses read on the page (the stored value is ``not_assessed``).
+VERDICT_LABELS = {"pass": "pass", "fail": "fail", "not_assessed": "not assessed"}
+
+
+def verdict_frame(report: Report) -> pd.DataFrame:
+    """The stored verdict, one row per dimension: status, reason, gates and evidence count.
+
+    Read from ``report.verdict`` as the gates stored it (never re-decided); empty when no
+    policy was applied (``verdict`` is null).
+    """
+    cols = ["dimension", "status", "reason", "gates", "evidence"]
+    if report.verdict is None:
+        return pd.DataFrame(columns=cols)
+    rows = [
+        {
+            "dimension": d.dimension,
+            "status": VERDICT_LABELS[d.status],
+            "reason": d.reason,
+            "gates": ", ".join(d.gates),
+            "evidence": len(d.evidence),
+        }
+        for d in report.verdict.dimensions
+    ]
+    df = pd.DataFrame(rows, columns=cols)
+    df["evidence"] = df["evidence"].astype("Int64")
+    return df
+
+
 def compare_gates(a: Report, b: Report) -> pd.DataFrame:
     """Gates of two runs side by side; a gate that passed in A and fails in B regressed."""
     ga = {g.name: g for g in a.gates}
@@ -299,6 +327,43 @@ def compare_gates(a: Report, b: Report) -> pd.DataFrame:
     )
 
 
+def result_keys(report: Report) -> pd.Series:
+    """Each result's stored key (``suite:check:metric:variant:modality:dim:group``), indexed
+    like :func:`results_frame`; the key gate evidence and the verdict store."""
+    return pd.Series([evidence_key(r) for r in report.results], dtype="object")
+
+
+def rows_for_keys(df: pd.DataFrame, report: Report, keys: Iterable[str]) -> pd.DataFrame:
+    """The rows of ``df`` (a results frame of ``report``, possibly filtered) whose result
+    key is one of ``keys`` (a key names every result that shares it, as a gate selects)."""
+    wanted = set(keys)
+    mask = result_keys(report).reindex(df.index).isin(wanted)
+    return df[mask.fillna(False).astype(bool)]
+
+
+def gate_evidence(df: pd.DataFrame, report: Report, gate: GateResult) -> pd.DataFrame:
+    """The results ``gate`` judged, as rows of ``df`` (a results frame of ``report``).
+
+    A gate stores one evidence entry per result it judged, each with the result's ``key``
+    (:func:`audit.report.evidence_key`): the rows are those keys, nothing is re-matched.
+    A gate that judged nothing has no rows.
+    """
+    entries = [ev for ev in gate.evidence if isinstance(ev, dict)]
+    if not entries:
+        return df.iloc[0:0]
+    keys = [ev.get("key") for ev in entries]
+    if all(isinstance(k, str) for k in keys):
+        return rows_for_keys(df, report, keys)  # type: ignore[arg-type]
+    # Version-1 path: reports written before gate evidence stored keys. Re-match the
+    # gate's selectors the way the gates did, then narrow to what the evidence names.
+    return narrow_to_evidence(
+        matching_results(df, gate.check, gate.metric, gate.suite), gate.evidence
+    )
+
+
+# -- version-1 reports only: re-matching a gate's selectors (see gate_evidence) ----------
+
+
 def selector_patterns(selector: str | None) -> list[str] | None:
     """A gate's selector as stored in a report, back to its list of glob patterns.
 
@@ -324,9 +389,11 @@ def _matches_any(value: Any, patterns: list[str] | None) -> bool:
 def matching_results(
     df: pd.DataFrame, check: str, metric: str | None = None, suite: str | None = None
 ) -> pd.DataFrame:
-    """Results a gate's selectors pick: ``check`` (exact, a shell-style pattern like
-    ``weat/*``, or several joined by ``,``) and, when given, ``metric`` and ``suite``
-    (the same forms; a metric's ``:field`` suffix names the field, not the metric)."""
+    """Version-1 reports (gate evidence without keys): results a gate's selectors pick.
+
+    ``check`` (exact, a shell-style pattern like ``weat/*``, or several joined by ``,``)
+    and, when given, ``metric`` and ``suite`` (the same forms; a metric's ``:field``
+    suffix names the field, not the metric)."""
     checks = selector_patterns(check)
     metrics = selector_patterns(metric.split(":", 1)[0] if metric else None)
     suites = selector_patterns(suite)
@@ -338,9 +405,10 @@ def matching_results(
 
 
 def narrow_to_evidence(rows: pd.DataFrame, evidence: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """The rows a gate's evidence records point at (by suite, check, metric, variant, dim,
-    modality, group and budget/eps), or all ``rows`` when the evidence names none of those
-    or matches none."""
+    """Version-1 reports: the rows a gate's evidence records point at.
+
+    By suite, check, metric, variant, dim, modality, group and budget/eps; all ``rows``
+    when the evidence names none of those or matches none."""
     keep = pd.Series(False, index=rows.index)
     used = False
     for ev in evidence:

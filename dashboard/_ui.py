@@ -22,8 +22,8 @@ import streamlit as st
 from audit.report import Report
 from dashboard._frames import (
     filter_frame,
+    gate_evidence,
     matching_results,
-    narrow_to_evidence,
     options,
     results_frame,
     to_csv,
@@ -202,10 +202,12 @@ def evidence_banner(ctx: Context, df: pd.DataFrame) -> None:
         return
     metric = st.query_params.get("metric") or None
     gate = st.query_params.get("gate") or ""
-    rows = matching_results(df, check, metric)
-    gates = [g for g in entry_report(ctx.selected).gates if g.name == gate]
-    if gates and gates[0].evidence:
-        rows = narrow_to_evidence(rows, gates[0].evidence)
+    rep = entry_report(ctx.selected)
+    gates = [g for g in rep.gates if g.name == gate]
+    if gates:  # the results the gate judged, by the keys its evidence stores
+        rows = gate_evidence(df, rep, gates[0])
+    else:  # a link that names no gate of this run: the check/metric selectors alone
+        rows = matching_results(df, check, metric)
     st.subheader("Gate evidence")
     what = f"check {md(check)}" + (f", metric {md(metric)}" if metric else "")
     if gate:
