@@ -99,7 +99,7 @@ class Table:
 
     title: str
     header: list[str]
-    rows: list[list[Num | str]]
+    rows: list[list[tuple[Part, ...]]]  # each cell: text and numbers (a too-few flag)
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def _gnum(g: GateResult, gi: int, f: str) -> Num:
 
 def _quality_tables(report: Report) -> list[Table]:
     """Retrieval per group and size, Table-3 shape: rows = group, columns = dims."""
-    cells: dict[tuple, dict[tuple, Num]] = defaultdict(dict)
+    cells: dict[tuple, dict[tuple, tuple[Part, ...]]] = defaultdict(dict)
     dims: dict[tuple, set[int]] = defaultdict(set)
     for i, r in enumerate(report.results):
         if r.suite != "retrieval" or r.dim is None or r.variant not in ("raw", None):
@@ -208,14 +208,15 @@ def _quality_tables(report: Report) -> list[Table]:
         if not r.metric.startswith(("ndcg@", "recall@")) or "_" in r.metric:
             continue
         key = (r.check, r.modality or "-", r.metric)
-        cells[key][(r.group or "all", r.dim)] = Num(r.value, src_path("results", i, "value"))
+        shown: tuple[Part, ...] = (Num(r.value, src_path("results", i, "value")),)
+        cells[key][(r.group or "all", r.dim)] = shown + ((f" ({r.too_few})",) if r.too_few else ())
         dims[key].add(r.dim)
     tables = []
     for (check, modality, metric), values in cells.items():
         cols = sorted(dims[(check, modality, metric)], reverse=True)
         groups = list(dict.fromkeys(g for g, _ in values))
         groups.sort(key=lambda g: (g != "all", g))
-        rows = [[g, *(values.get((g, d), "-") for d in cols)] for g in groups]
+        rows = [[(g,), *(values.get((g, d), ("-",)) for d in cols)] for g in groups]
         header = ["group", *(f"dim {d}" for d in cols)]
         tables.append(Table(f"{check} ({modality}): {metric}", header, rows))
     return tables
@@ -227,8 +228,9 @@ def _association_table(report: Report) -> list[Table]:
     for i, r in enumerate(report.results):
         if r.metric != "effect_size" or r.variant == "delta":
             continue
-        nums = [Num(getattr(r, f), src_path("results", i, f)) for f in _COLS[:5]]
-        rows.append([r.check, r.variant, str(r.dim or "-"), *nums, r.p_family or "-"])
+        nums = [(Num(getattr(r, f), src_path("results", i, f)),) for f in _COLS[:5]]
+        labels = [(r.check,), (r.variant,), (str(r.dim or "-"),)]
+        rows.append([*labels, *nums, (r.p_family or "-",)])
     if not rows:
         return []
     header = ["test", "variant", "dim", "d", "CI low", "CI high", "p", "adjusted p", "family"]

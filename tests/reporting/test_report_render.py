@@ -135,6 +135,12 @@ def test_quality_table_has_groups_as_rows_and_sizes_as_columns(run) -> None:
         [th.text_content() for th in t.xpath(".//tr[1]/th")] for t in section.xpath(".//table")
     ]
     assert ["group", "dim 384", "dim 64"] in headers
+    # The too-few result of the fixture is flagged in its cell, beside its stored value.
+    rows = section.xpath(".//tr[td]")
+    (row,) = [tr for tr in rows if tr.xpath("./td")[0].text_content().startswith("profession=")]
+    cell = row.xpath("./td")[1]
+    assert cell.text_content().startswith("0.25 (too few queries (n=2)")
+    assert cell.xpath('./span[@class="num"]')[0].get("data-src").endswith(".value")
 
 
 def test_no_policy_reads_not_assessed() -> None:
