@@ -247,7 +247,10 @@ def _figures(report: Report, run_dir: Path | None) -> tuple[dict[str, list], lis
         for fig in figs:
             # Inlined as markup only after the allow-list check (R2's sanitiser) here too.
             svg = Markup(sanitize_svg(fig.svg))
-            data = [[_fig_label(d), *(_fig_num(d, f) for f in _FIG_NUMS)] for d in fig.data]
+            data = [
+                [_fig_label(d), _fig_setting(d), *(_fig_num(d, f) for f in _FIG_NUMS)]
+                for d in fig.data
+            ]
             out[dim].append((fig, svg, data))
     return out, thumbnails(report, run_dir) if run_dir is not None else []
 
@@ -255,10 +258,28 @@ def _figures(report: Report, run_dir: Path | None) -> tuple[dict[str, list], lis
 _FIG_NUMS = ("value", "ci_low", "ci_high")
 
 
+#: Numbers a drawn record carries besides value and CI, and where each is stored in its
+#: result (so the setting column's numbers carry their report.json path too).
+_FIG_SETTINGS = (("dim", "dim"), ("budget", "details.budget"), ("eps_255", "details.eps_255"))
+_FIG_SETTINGS += (("p_adjusted", "p_adjusted"),)
+
+
 def _fig_label(d: dict[str, Any]) -> str:
     """What a drawn record is, from its text fields (check, group, variant...)."""
-    bits = [str(v) for k, v in d.items() if k not in (*_FIG_NUMS, "src") and isinstance(v, str)]
-    return ", ".join(bits) or str(d.get("src", ""))
+    skip = (*_FIG_NUMS, "src", "p_family")
+    bits = [str(v) for k, v in d.items() if k not in skip and isinstance(v, str)]
+    return ", ".join(dict.fromkeys(bits)) or str(d.get("src", ""))
+
+
+def _fig_setting(d: dict[str, Any]) -> tuple[Part, ...]:
+    """``budget 8``, ``eps_255 2``, ``dim 384``, ``p_adjusted 0.002``: the drawn record's
+    other stored numbers."""
+    parts: list[Part] = []
+    src = str(d.get("src", ""))
+    for key, path in _FIG_SETTINGS:
+        if _number(d.get(key)) is not None and src:
+            parts += ["; " if parts else "", f"{key} ", Num(d[key], f"{src}.{path}")]
+    return tuple(parts) or ("-",)
 
 
 def _fig_num(d: dict[str, Any], f: str) -> Num:
