@@ -8,7 +8,6 @@ and ``too_few`` are read as the run stored them.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +18,13 @@ from markupsafe import Markup
 from audit.gates._verdict import evidence_key, sign_reversals
 from audit.report import DIMENSIONS, GateResult, Report
 from audit.reporting._findings import Part, describe, gate_clause
-from audit.reporting._num import Num, src_key, src_path
+from audit.reporting._num import Num, src_path
+from audit.reporting._provenance import caveats, provenance
 
 __all__ = ["EvidenceRow", "GateView", "ReportView", "SectionView", "build_view"]
 
 #: Failing results named on page one per failed gate (the rest: in the gate's section).
 PAGE_ONE_FINDINGS = 5
-#: Caveat lists (too-few results, skipped items) name this many, then count the rest.
-MAX_LISTED = 25
 
 TITLES = {
     "fairness": "Fairness",
@@ -314,62 +312,6 @@ def _section(report: Report, dim: str, gates: list[GateView], extras: dict) -> S
     )
 
 
-def _caveats(report: Report) -> dict[str, Any]:
-    too_few = [(i, r) for i, r in enumerate(report.results) if r.too_few]
-    cfg = report.config
-    notes = []
-    if cfg.get("quick"):
-        notes.append("Quick run (--quick): suites ran on subsampled data; intervals are wide.")
-    for name, wrapper in report.wrappers.model_dump().items():
-        if wrapper:
-            notes.append(f"The embedder ran behind a {name} wrapper: {json.dumps(wrapper)}")
-    return {
-        "notes": notes,
-        "too_few": [(r.too_few, describe(r, i)) for i, r in too_few[:MAX_LISTED]],
-        "too_few_more": max(0, len(too_few) - MAX_LISTED),
-        "too_few_count": len(too_few),
-        "skipped": report.skipped_items[:MAX_LISTED],
-        "skipped_more": max(0, len(report.skipped_items) - MAX_LISTED),
-        "check_errors": report.check_errors,
-        "errors": report.errors,
-    }
-
-
-def _kv(value: Any, src: str) -> Num | str:
-    if _number(value) is not None:
-        return Num(value, src)
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-
-
-def _provenance(report: Report) -> dict[str, Any]:
-    repro = report.reproducibility
-    datasets = repro.get("datasets")
-    ds_rows = []
-    if isinstance(datasets, list):
-        for di, d in enumerate(datasets):
-            if isinstance(d, dict):
-                base = src_path("reproducibility", "datasets", di)
-                ds_rows.append([(k, _kv(v, base + src_key(k))) for k, v in sorted(d.items())])
-    timings = [(k, Num(v, "timings" + src_key(k))) for k, v in report.timings.items()]
-    usage = [(k, _kv(v, "embedder.usage" + src_key(k))) for k, v in report.embedder.usage.items()]
-    skip = {"datasets"}
-    return {
-        "fingerprint": repro.get("embedder_fingerprint"),
-        "weights": sorted(report.embedder.weights.items()),
-        "datasets": ds_rows,
-        "datasets_missing": not ds_rows,
-        "config": [(k, _kv(v, "config" + src_key(k))) for k, v in sorted(report.config.items())],
-        "repro": [
-            (k, _kv(v, "reproducibility" + src_key(k)))
-            for k, v in sorted(repro.items())
-            if k not in skip
-        ],
-        "seed": Num(_number(report.config.get("seed", repro.get("seed"))), "config.seed"),
-        "timings": timings,
-        "usage": usage,
-    }
-
-
 def build_view(report: Report, run_dir: Path | None, *, charts: bool = True) -> ReportView:
     """The report's view: page one, one section per dimension, caveats, provenance.
 
@@ -412,6 +354,6 @@ def build_view(report: Report, run_dir: Path | None, *, charts: bool = True) -> 
         report=report,
         page_one=page_one,
         sections=sections,
-        caveats=_caveats(report),
-        provenance=_provenance(report),
+        caveats=caveats(report),
+        provenance=provenance(report),
     )

@@ -22,6 +22,21 @@ SPAN = "</span></td></table><b>bold</b>"
 MD_LINK = "[click](http://198.51.100.7/md) ![img](http://198.51.100.7/i.png)"
 PLANTED = (SCRIPT, IMG, HREF, JINJA, SPAN, MD_LINK)
 
+#: A reproducibility.datasets entry as audit/_repro.py writes it (card words hostile).
+DATASET = {
+    "spec": "builtin:tiny",
+    "name": "tiny",
+    "split": "test",
+    "card": {
+        "description": f"Tiny stand-in set {SCRIPT}",
+        "license": {"spdx": ["MIT"], "summary": MD_LINK},
+        "limitations": "Emoji stand in for people.",
+    },
+    "counts": {"corpus": 12, "queries": 3, "judgements": 3},
+    "sha256": "ab" * 32,
+    "items_skipped": 0,
+}
+
 POLICY = """
 [policy]
 name = "report-test"
@@ -90,7 +105,11 @@ def judged_report(*, hostile: bool = True) -> Report:
     if hostile:
         update["errors"] = []
         update["config"] = {"seed": 0, "note": HREF, "quick": True}
-        update["reproducibility"] = {"embedder_fingerprint": f"fp {JINJA}", "seed": 0}
+        update["reproducibility"] = {
+            "embedder_fingerprint": f"fp {JINJA}",
+            "seed": 0,
+            "datasets": [DATASET],
+        }
     report = report.model_copy(update=update)
     report = Report.model_validate(report.model_dump())
     return apply_policy(report, parse_policy(POLICY))

@@ -15,7 +15,7 @@ pytest.importorskip("vl_convert")
 from charts_fixture import write_examples
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
-from report_fixture import PLANTED, check_html, close, judged_report, resolve, write_run
+from report_fixture import DATASET, PLANTED, check_html, close, judged_report, resolve, write_run
 
 from audit.reporting import md_escape, render_report, write_report
 
@@ -164,3 +164,21 @@ def test_a_gate_without_a_dimension_gets_its_own_section() -> None:
     assert not loose.passed and "Gate v1-gate fail" in section.text_content()
     md = render_report(report, None, fmt="md")
     assert "### Gate v1\\-gate: fail" in md.split("## Gates without")[1]
+
+
+def test_provenance_and_caveats_read_the_dataset_records(run) -> None:
+    _, text, _ = run
+    doc = lxml_html.fromstring(text)
+    prov = doc.xpath('//section[@id="provenance"]')[0]
+    rows = {
+        tr.xpath("./th")[0].text_content(): tr.xpath("./td")[0]
+        for tr in prov.xpath(".//tr[th and td]")
+    }
+    assert rows["sha256"].text_content() == DATASET["sha256"]
+    assert rows["card.description"].text_content() == DATASET["card"]["description"]
+    assert rows["counts.corpus"].xpath('./span[@class="num"]')[0].get("data-src") == (
+        "reproducibility.datasets[0].counts.corpus"
+    )
+    caveats = doc.xpath('//section[@id="caveats"]')[0].text_content()
+    assert "Data set tiny: limitations: Emoji stand in for people." in caveats
+    assert f"Data set tiny: description: {DATASET['card']['description']}" in caveats
