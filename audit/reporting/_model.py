@@ -312,6 +312,10 @@ def _section(report: Report, dim: str, gates: list[GateView], extras: dict) -> S
     )
 
 
+def _dim(dim: int | None) -> str:
+    return "" if dim is None else f" (dim {dim})"
+
+
 def build_view(report: Report, run_dir: Path | None, *, charts: bool = True) -> ReportView:
     """The report's view: page one, one section per dimension, caveats, provenance.
 
@@ -336,9 +340,9 @@ def build_view(report: Report, run_dir: Path | None, *, charts: bool = True) -> 
             (
                 f"{deb.check} [{deb.modality or '-'}]: effect size ",
                 Num(raw.value, src_path("results", ri, "value")),
-                f" raw (dim {raw.dim}) -> ",
+                f" raw{_dim(raw.dim)} -> ",
                 Num(deb.value, src_path("results", di, "value")),
-                f" debiased (dim {deb.dim}), adjusted p = ",
+                f" debiased{_dim(deb.dim)}, adjusted p = ",
                 Num(deb.p_adjusted, src_path("results", di, "p_adjusted")),
                 f" ({deb.p_family or 'no family'}): over-corrected, biased the other way",
             )
