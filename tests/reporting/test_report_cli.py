@@ -188,3 +188,18 @@ def test_audit_report_imports_no_torch(tmp_path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "0 False"
+
+
+@pytest.mark.parametrize("status", ["no-gates", "error"])
+def test_every_run_gets_report_html_without_a_policy_or_when_it_failed(tmp_path, status):
+    from audit.cli._gating import gate_report
+
+    folder = _run(tmp_path, verdict=None, gates=[], status=status, errors=["boom: it broke"])
+    report = load_report(folder / "report.json")
+    _, code, _ = gate_report(report, folder / "report.json", (None, None, None, False))
+    assert code == (ExitCode.OK if status == "no-gates" else ExitCode.RUN_FAILED)
+    doc = lxml_html.fromstring((folder / "report.html").read_text(encoding="utf-8"))
+    decision = doc.xpath('//div[contains(@class, "decision")]')[0].text_content()
+    assert decision.startswith("No policy applied: not assessed.")
+    assert ("The run failed" in decision) == (status == "error")
+    assert "boom: it broke" in doc.xpath('//header[@id="page-one"]')[0].text_content()
