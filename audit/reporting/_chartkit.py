@@ -16,7 +16,7 @@ from audit.report import Result
 from audit.reporting._svg import sanitize_svg
 
 __all__ = [
-    "MAX_ROWS",
+    "MAX_MARKS",
     "Figure",
     "chunks",
     "figure",
@@ -27,8 +27,9 @@ __all__ = [
     "slug",
 ]
 
-#: A chart with more rows than this is split, so each figure stays readable on a page.
-MAX_ROWS = 24
+#: A chart with more points than this (labels x series) is split, so each figure stays
+#: readable on a printed page.
+MAX_MARKS = 48
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,11 @@ def interval_chart(
     x_title: str,
     domain: tuple[float, float] | None = None,
     zero_rule: bool = False,
+    order: list[str] | None = None,
 ) -> Any:
     """Points with CI whiskers, one row per ``y`` label, offset and coloured by ``color``
-    (the dashboard's forest plot; also used for rates with CIs)."""
+    (the dashboard's forest plot; also used for rates with CIs). ``order`` sets the
+    series order (default: ``raw`` first, then by name)."""
     import altair as alt
     import pandas as pd
 
@@ -123,11 +126,13 @@ def interval_chart(
         ]
     )
     labels = list(dict.fromkeys(df["label"]))
+    series = order or raw_first(df["series"])
     scale = alt.Scale(domain=list(domain)) if domain is not None else alt.Undefined
     base = alt.Chart(df).encode(
         y=alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelLimit=0)),
-        yOffset=alt.YOffset("series:N"),
-        color=alt.Color("series:N", title=color, sort=raw_first(df["series"]), legend=legend()),
+        # One order for the offsets and the legend, so the top row is the first legend entry.
+        yOffset=alt.YOffset("series:N", sort=series),
+        color=alt.Color("series:N", title=color, sort=series, legend=legend()),
     )
     whiskers = (
         base.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)")
@@ -168,11 +173,14 @@ def figure(fig_id: str, title: str, caption: str, chart: Any, rows: list[dict]) 
     )
 
 
-def chunks(rows: list[dict[str, Any]], key: str) -> Iterable[list[dict[str, Any]]]:
-    """Split rows into figures of at most ``MAX_ROWS`` distinct ``key`` labels."""
+def chunks(rows: list[dict[str, Any]], key: str, series: str) -> Iterable[list[dict[str, Any]]]:
+    """Split rows into figures of at most :data:`MAX_MARKS` points, keeping every
+    ``series`` of one ``key`` label in the same figure."""
     labels = list(dict.fromkeys(label(r[key]) for r in rows))
-    # Even parts (26 labels: 13 + 13, not 24 + 2).
-    parts = -(-len(labels) // MAX_ROWS)
+    n_series = len({label(r[series]) for r in rows}) or 1
+    per_figure = max(1, MAX_MARKS // n_series)
+    # Even parts (50 labels: 25 + 25, not 48 + 2).
+    parts = -(-len(labels) // per_figure)
     size = -(-len(labels) // max(1, parts))
     for start in range(0, len(labels), max(1, size)):
         part = set(labels[start : start + size])

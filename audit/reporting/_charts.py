@@ -23,6 +23,7 @@ from audit.reporting._chartkit import (
     chunks,
     figure,
     interval_chart,
+    label,
     legend,
     raw_first,
     records,
@@ -59,7 +60,7 @@ def _fairness(results: list[Result]) -> list[Figure]:
     families = dict.fromkeys(r["check"].split("/", 1)[0] for r in effect)
     for family in families:
         rows = [r for r in effect if r["check"].split("/", 1)[0] == family]
-        for n, part in enumerate(chunks(rows, "check")):
+        for n, part in enumerate(chunks(rows, "check", "variant")):
             chart = interval_chart(
                 part, y="check", color="variant", x_title="effect size d (95% CI)", zero_rule=True
             )
@@ -145,9 +146,16 @@ def _quality(results: list[Result]) -> list[Figure]:
         info = metric_info(metric)
         lo, hi = info.range if info is not None else (None, None)
         domain = (lo, hi) if lo is not None and hi is not None else None
-        for n, part in enumerate(chunks(rows, "group")):
+        # Sizes from the full embedding down, as the paper tables read.
+        sizes = [label(d) for d in sorted({r["dim"] for r in rows}, key=lambda d: -(d or 0))]
+        for n, part in enumerate(chunks(rows, "group", "dim")):
             chart = interval_chart(
-                part, y="group", color="dim", x_title=f"{metric} (95% CI)", domain=domain
+                part,
+                y="group",
+                color="dim",
+                order=sizes,
+                x_title=f"{metric} (95% CI)",
+                domain=domain,
             )
             figs.append(
                 figure(
@@ -272,7 +280,7 @@ def _safety(results: list[Result]) -> list[Figure]:
         "variant",
         "modality",
     )
-    for n, part in enumerate(chunks(detection, "check")):
+    for n, part in enumerate(chunks(detection, "check", "variant")):
         chart = interval_chart(
             part, y="check", color="variant", x_title="detection rate (95% CI)", domain=(0, 1)
         )
@@ -297,7 +305,7 @@ def _safety(results: list[Result]) -> list[Figure]:
     )
     for check, metric in dict.fromkeys((r["check"], r["metric"]) for r in fpr):
         rows = [r for r in fpr if r["check"] == check and r["metric"] == metric]
-        for n, part in enumerate(chunks(rows, "group")):
+        for n, part in enumerate(chunks(rows, "group", "variant")):
             chart = interval_chart(
                 part, y="group", color="variant", x_title=f"{metric} (95% CI)", domain=(0, 1)
             )

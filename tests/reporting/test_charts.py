@@ -304,3 +304,25 @@ def test_refused_artifacts_are_named_and_left_out(tmp_path, caplog):
     for reason in ("outside the run directory", "'..'", "absolute", "not a readable image"):
         assert reason in log
     assert Path(outside).exists()
+
+
+def test_long_charts_split_evenly_keeping_a_groups_series_together():
+    from audit.report import EmbedderInfo, Report, Result
+
+    def fpr(variants: tuple[str, ...]) -> Report:
+        results = [
+            Result(suite="safety", check="benign/id", metric="false_positive_rate",
+                   value=i / 100, variant=v, group=f"identity=g{i:02d}")
+            for i in range(30)
+            for v in variants
+        ]  # fmt: skip
+        emb = EmbedderInfo(spec="local", name="m", modalities=["text"], dim=8)
+        return Report(run_id="r", tool_version="t", suite="safety", embedder=emb, results=results)
+
+    assert len(figures(fpr(("filter",)), None)["safety"]) == 1  # 30 points fit one chart
+    two = figures(fpr(("filter", "strict")), None)["safety"]
+    assert len(two) == 2  # 60 points: 15 groups per chart, each with both variants
+    for f in two:
+        groups = [r["group"] for r in f.data]
+        assert len(set(groups)) == 15 and all(groups.count(g) == 2 for g in groups)
+    assert {r["group"] for f in two for r in f.data} == {f"identity=g{i:02d}" for i in range(30)}
