@@ -182,3 +182,18 @@ def test_provenance_and_caveats_read_the_dataset_records(run) -> None:
     caveats = doc.xpath('//section[@id="caveats"]')[0].text_content()
     assert "Data set tiny: limitations: Emoji stand in for people." in caveats
     assert f"Data set tiny: description: {DATASET['card']['description']}" in caveats
+
+
+def test_a_gate_that_selected_nothing_reads_skipped_not_pass() -> None:
+    # An allow_empty gate with no result passed nothing: badge and heading say skipped.
+    report = judged_report(hostile=False)
+    empty = report.gates[0].model_copy(
+        update={"name": "empty-gate", "passed": True, "selected": 0, "evidence": []}
+    )
+    report = report.model_copy(update={"gates": [*report.gates, empty]})
+    doc = lxml_html.fromstring(render_report(report, None))
+    (heading,) = [h for h in doc.xpath("//h3") if "Gate empty-gate" in h.text_content()]
+    (badge,) = heading.xpath('.//span[contains(@class, "badge")]')
+    assert badge.text_content() == "skipped" and "pass" not in heading.text_content()
+    md = render_report(report, None, fmt="md")
+    assert "### Gate empty\\-gate: skipped \\(not assessed\\)" in md  # escaped as text
