@@ -119,17 +119,35 @@ class Result(_Strict):
 
 #: The fields of a result's key, in the order :func:`evidence_key` joins them.
 EVIDENCE_KEY_FIELDS = ("suite", "check", "metric", "variant", "modality", "dim", "group")
+#: ``details`` entries that tell apart results sharing every key field: the red-team suite
+#: stores one result per defense and per budget (``eps`` for L-inf attacks) of a check.
+SETTING_DETAILS = ("defense", "budget", "eps")
+
+
+def result_setting(result: Result) -> str | None:
+    """The part of a result's identity kept in ``details`` (``defense=csls,eps=0.0313...``),
+    None when it has none. Two results of one report never share key fields and setting."""
+    parts = [
+        f"{k}={result.details[k]}" for k in SETTING_DETAILS if result.details.get(k) is not None
+    ]
+    return ",".join(parts) or None
 
 
 def evidence_key(entry: dict[str, Any] | Result) -> str:
     """A result's key as one string: ``suite:check:metric:variant:modality:dim:group``
-    (``-`` for a null field), the identity :func:`audit.gates.result_key` uses.
+    (``-`` for a null field), then ``@setting`` where the result has one
+    (:func:`result_setting`); the identity :func:`audit.gates.result_key` uses.
 
-    Gate evidence (``GateResult.evidence[i]["key"]``) and the verdict (``evidence``) store
-    it, so a reader finds the judged results by key instead of re-matching selectors.
+    Gate evidence (``GateResult.evidence[i]["key"]``, whose entries also store
+    ``setting``) and the verdict (``evidence``) store it, so a reader finds the judged
+    results by key instead of re-matching selectors.
     """
-    get = entry.get if isinstance(entry, dict) else lambda k: getattr(entry, k)
-    return ":".join("-" if get(f) is None else str(get(f)) for f in EVIDENCE_KEY_FIELDS)
+    if isinstance(entry, dict):
+        get, setting = entry.get, entry.get("setting")
+    else:
+        get, setting = (lambda k: getattr(entry, k)), result_setting(entry)
+    key = ":".join("-" if get(f) is None else str(get(f)) for f in EVIDENCE_KEY_FIELDS)
+    return key if setting is None else f"{key}@{setting}"
 
 
 #: The responsible-AI dimensions a gate may serve; the verdict has one entry for each.

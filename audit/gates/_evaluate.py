@@ -16,7 +16,7 @@ from audit.config import ConfigError
 from audit.gates._policy import Gate, Policy
 from audit.gates._select import explain_empty, label, result_key, select
 from audit.gates._verdict import compute_verdict
-from audit.report import GateResult, PolicyInfo, Report, Result, evidence_key
+from audit.report import GateResult, PolicyInfo, Report, Result, evidence_key, result_setting
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def _fmt(v: float | None) -> str:
 def _where(r: Result) -> str:
     tags = [r.variant, r.modality, f"dim {r.dim}" if r.dim else None]
     tags.append(f"group {r.group}" if r.group else None)
+    tags.append(result_setting(r))  # which defense / budget, where the suite has several
     return f"{r.check} {r.metric} [{', '.join(t for t in tags if t)}]"
 
 
@@ -45,6 +46,8 @@ def _evidence(r: Result, field: str) -> dict[str, Any]:
     # ``key`` is the result's stored identity (the verdict's too): readers select the
     # judged results by it instead of re-matching the gate's selectors.
     ev: dict[str, Any] = {"key": evidence_key(r)}
+    if (setting := result_setting(r)) is not None:  # defense/budget: part of the identity
+        ev["setting"] = setting
     ev.update({k: getattr(r, k) for k in ("suite", "check", "metric", "variant")})
     ev.update(dim=r.dim, modality=r.modality, group=r.group, value=r.value)
     for k in ("p_value", "ci_low", "ci_high", "n"):

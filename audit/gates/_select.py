@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from audit.gates._policy import Gate
-from audit.report import Result
+from audit.report import Result, result_setting
 
 # The fields that identify a result across runs (a baseline's result is "the same" one).
 KEY_FIELDS = ("suite", "check", "metric", "variant", "dim", "modality", "group")
@@ -22,8 +22,10 @@ ResultKey = tuple[str | int | None, ...]
 
 
 def result_key(result: Result) -> ResultKey:
-    """The identity of a result: suite, check, metric, variant, dim, modality, group."""
-    return tuple(getattr(result, f) for f in KEY_FIELDS)
+    """The identity of a result: suite, check, metric, variant, dim, modality, group and
+    the setting kept in its details (defense, budget: :func:`audit.report.result_setting`),
+    so a baseline's defended result is compared with the same defense and budget."""
+    return (*(getattr(result, f) for f in KEY_FIELDS), result_setting(result))
 
 
 def _field_matches(gate: Gate, field: str, result: Result) -> bool:

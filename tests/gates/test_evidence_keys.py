@@ -71,3 +71,44 @@ dimension = "fairness"
     assert set(fairness.evidence) == gate_keys
     # One function writes both: the schema's evidence_key, also on a dict entry.
     assert evidence_key(rep.gates[0].evidence[0]) == rep.gates[0].evidence[0]["key"]
+
+
+def _hub(defense: str | None, value: float, eps: float | None = None):
+    r = res("index/hub", value, suite="redteam", metric="attack_success_rate", dim=None)
+    r = r.model_copy(update={"variant": "raw" if defense is None else "defended"})
+    details = {"budget": 1} | ({"defense": defense} if defense else {})
+    return r.model_copy(update={"details": details | ({"eps": eps} if eps else {})})
+
+
+def test_results_told_apart_only_by_defense_or_budget_get_distinct_keys() -> None:
+    # The red-team suite stores one result per defense (and per budget) of a check; they
+    # share every key field, so the setting in details is part of the identity.
+    results = [_hub(None, 0.52), _hub("hubness", 0.0), _hub("csls", 0.30), _hub("mp", 0.27)]
+    (g,) = evaluate(one_gate(suite="redteam", variant="defended", max=0.25), report(results))
+    assert [(e["key"], e["value"], e["passed"]) for e in g.evidence] == [
+        (
+            "redteam:index/hub:attack_success_rate:defended:text:-:-@defense=hubness,budget=1",
+            0.0,
+            True,
+        ),
+        (
+            "redteam:index/hub:attack_success_rate:defended:text:-:-@defense=csls,budget=1",
+            0.30,
+            False,
+        ),
+        (
+            "redteam:index/hub:attack_success_rate:defended:text:-:-@defense=mp,budget=1",
+            0.27,
+            False,
+        ),
+    ]
+    assert [evidence_key(r) for r in results[1:]] == [e["key"] for e in g.evidence]
+    assert "defense=csls" in g.message  # the message says which defense failed
+
+
+def test_a_regression_gate_compares_each_defense_with_the_same_defense() -> None:
+    base = report([_hub("csls", 0.30), _hub("mp", 0.10)], run_id="base")
+    cur = report([_hub("csls", 0.31), _hub("mp", 0.40)])
+    (g,) = evaluate(one_gate(suite="redteam", max_increase=0.05), cur, baseline=base)
+    got = {e["setting"]: (e["baseline"], e["passed"]) for e in g.evidence}
+    assert got == {"defense=csls,budget=1": (0.30, True), "defense=mp,budget=1": (0.10, False)}

@@ -17,6 +17,7 @@ from lxml import html as lxml_html
 from markdown_it import MarkdownIt
 from report_fixture import DATASET, PLANTED, check_html, close, judged_report, resolve, write_run
 
+from audit.report import Result
 from audit.reporting import md_escape, render_report, write_report
 
 
@@ -197,3 +198,27 @@ def test_a_gate_that_selected_nothing_reads_skipped_not_pass() -> None:
     assert badge.text_content() == "skipped" and "pass" not in heading.text_content()
     md = render_report(report, None, fmt="md")
     assert "### Gate empty\\-gate: skipped \\(not assessed\\)" in md  # escaped as text
+
+
+def test_evidence_rows_point_at_the_result_each_gate_judged() -> None:
+    # Defended red-team results differ only by the defense in details; each evidence row
+    # must show the result the gate judged (its stored value), not the first look-alike.
+    from audit.gates import Gate, Policy, apply_policy
+
+    base = judged_report(hostile=False)
+    hub = [
+        Result(
+            suite="redteam", check="index/hub", metric="attack_success_rate", value=v,
+            variant="defended", modality="text->image", details={"defense": d, "budget": 1},
+        )
+        for d, v in (("hubness", 0.0), ("csls", 0.303), ("mutual-proximity", 0.273))
+    ]  # fmt: skip
+    report = base.model_copy(update={"results": hub, "gates": [], "verdict": None})
+    gate = Gate(name="hub", suite="redteam", variant="defended", max=0.5, dimension="robustness")
+    report = apply_policy(report, Policy(gate=[gate]))
+    doc = lxml_html.fromstring(render_report(report, None))
+    (table,) = doc.xpath('//h3[starts-with(normalize-space(.), "Gate hub")]/following::table[1]')
+    srcs = [s.get("data-src") for s in table.xpath('.//span[@class="num"]')]
+    shown = [s for s in srcs if s and s.startswith("results[") and s.endswith("].value")]
+    for i, r in enumerate(hub):
+        assert f"results[{i}].value" in shown, f"the {r.details['defense']} row is missing"
