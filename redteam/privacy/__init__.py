@@ -1,0 +1,32 @@
+"""Privacy attacks and defenses on embeddings: what a vector and an index give away.
+
+Plain functions over numpy arrays, lists of str and an ``embed(texts) -> ndarray``
+callable; results are frozen dataclasses carrying the numbers a suite stores (each rate
+with its 95 % CI and n, a p-value against chance where one applies). Torch-free (numpy,
+scipy, scikit-learn only; the ``torch-free`` import contract checks it). Nothing here is
+registered in redteam's registries yet. See docs/privacy.md.
+
+Three parts:
+
+1. Attribute inference (``_attribute``): cross-validated linear probes that read a
+   sensitive attribute out of embeddings, and ``erasure_check`` for a projection meant to
+   remove it (held-out items, and what leaks through other attributes).
+2. Text inversion (``_bow_inverter``, ``_reconstruct``, ``_pii``, ``_corpus``): a
+   bag-of-words inverter, black-box iterative reconstruction under a query budget, and
+   PII recovery.
+3. Membership inference and defenses (``_membership``, ``_defenses``): whether an item is
+   in an index from top-k scores, and defenses (noise, secret rotation, truncation) with a
+   leakage-versus-utility curve.
+"""
+
+# Part 1: attribute inference (P1).
+
+# Part 2: text inversion (P2).
+
+# Part 3: membership inference and defenses (P3).
+
+__all__: list[str] = [
+    # Part 1: attribute inference.
+    # Part 2: text inversion.
+    # Part 3: membership inference and defenses.
+]
