@@ -132,7 +132,7 @@ class BiasSuite(Suite):
             projection = projection_info(variants["debiased"])
         elif opts.debias == "builtin" and not opts.tests_only:
             emb, projection, fit_words = builtin_projection(
-                variants["raw"], ctx.seed_for("bias/builtin-projection")
+                variants["raw"], ctx.seed_for("bias/builtin-projection"), load=ctx.dataset
             )
             variants["debiased"] = emb
         return ProbeEnv(

@@ -115,7 +115,7 @@ class SafetySuite(Suite):
                 )
             for name, attrs in BENIGN_BUILTINS:
                 if name in o.builtins:
-                    yield from self._builtin(safety, name, attrs if groups else (), o, rng)
+                    yield from self._builtin(ctx, safety, name, attrs if groups else (), o, rng)
         if "evasion" in o.parts:
             variants = {
                 "hardened": safety,
@@ -132,19 +132,25 @@ class SafetySuite(Suite):
         if "text" in o.parts:
             yield from self._text(safety, quick=ctx.config.quick)
         if "concepts" in o.parts:
-            yield from self._concepts(safety, o, rng)
+            yield from self._concepts(ctx, safety, o, rng)
         if "latency" in o.parts and o.latency_items >= 2:
             yield from self._latency(ctx, safety, o)
 
     # -- parts -------------------------------------------------------------------------------
 
     def _builtin(
-        self, safety: Any, name: str, attrs: tuple[str, ...], o: SafetyOptions, rng: Any
+        self,
+        ctx: RunContext,
+        safety: Any,
+        name: str,
+        attrs: tuple[str, ...],
+        o: SafetyOptions,
+        rng: Any,
     ) -> Iterable[Result]:
-        from audit.datasets import load_dataset
         from audit.safety import _evaluate as ev
 
-        ds = load_dataset(f"builtin:{name}")
+        # through the run's datasets: checked once and recorded (reproducibility.datasets)
+        ds = ctx.dataset(f"builtin:{name}")
         by_modality: dict[str, list[Item]] = {}
         for it in ds.corpus:
             by_modality.setdefault(it.modality, []).append(it)
@@ -197,8 +203,9 @@ class SafetySuite(Suite):
         }
         yield from te.text_eval(policies, **(size if quick else {})).results(self.name)
 
-    def _concepts(self, safety: Any, o: SafetyOptions, rng: Any) -> Iterable[Result]:
-        from audit.datasets import load_dataset
+    def _concepts(
+        self, ctx: RunContext, safety: Any, o: SafetyOptions, rng: Any
+    ) -> Iterable[Result]:
         from audit.safety import ConceptChecker
         from audit.safety import _evaluate as ev
 
@@ -208,12 +215,11 @@ class SafetySuite(Suite):
         pool: list[Item] = []
         for name in ("passages", "emoji-objects", "emoji-professions"):
             if name in o.builtins:
-                pool += _sample(load_dataset(f"builtin:{name}").corpus, o.max_items, rng)
+                pool += _sample(ctx.dataset(f"builtin:{name}").corpus, o.max_items, rng)
         if len(pool) >= 4:
             yield from ev.concept_calibration(checker, pool, rng, target_fpr=o.target_fpr)
 
     def _latency(self, ctx: RunContext, safety: Any, o: SafetyOptions) -> Iterable[Result]:
-        from audit.datasets import load_dataset
         from audit.embedders import unwrap
         from audit.safety import _evaluate as ev
 
@@ -221,7 +227,7 @@ class SafetySuite(Suite):
         for name, modality in (("passages", "text"), ("emoji-objects", "image")):
             if modality not in base.modalities or name not in o.builtins:
                 continue
-            items = [it for it in load_dataset(f"builtin:{name}").corpus if it.modality == modality]
+            items = [it for it in ctx.dataset(f"builtin:{name}").corpus if it.modality == modality]
             yield from ev.latency(safety, base, items[: o.latency_items + 1], modality=modality)
 
     # -- the filter under test ---------------------------------------------------------------

@@ -186,3 +186,22 @@ def test_a_run_writes_every_dataset_it_loaded(tiny: Path, tmp_path: Path, monkey
     assert stored[0]["sha256"] == _tiny_expected(tiny)
     assert stored[0]["card"] == CARD
     assert load_report(path).reproducibility["datasets"] == stored  # the model reads it
+
+
+def test_built_in_sets_a_suite_samples_are_recorded_too(tmp_path: Path, monkeypatch) -> None:
+    # The safety suite's benign built-in sets (and the bias suite's projection fit data) are
+    # loaded through the run's datasets, so provenance lists them, not just user datasets.
+    from fakes import HashEmbedder
+
+    name = register_embedder(monkeypatch, "provsafety", HashEmbedder)
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text('[suite.safety]\nparts = ["benign"]\nbuiltins = ["passages"]\nmax_items = 8\n')
+    out = tmp_path / "runs"
+    args = ["run", "--suite", "safety", "--embedder", name, "--no-progress", "--no-cache"]
+    assert main([*args, "--quick", "--config", str(cfg), "--out", str(out)]) == EXIT_OK
+    (path,) = out.glob("*/report.json")
+    stored = json.loads(path.read_text())["reproducibility"]["datasets"]
+    assert [d["spec"] for d in stored] == ["builtin:passages"]
+    fresh = load_dataset("builtin:passages")
+    assert stored[0]["sha256"] == dataset_sha256(fresh)
+    assert stored[0]["counts"] == json.loads(json.dumps(fresh.describe()))

@@ -124,12 +124,17 @@ class ProbeEnv:
         return np.asarray(emb.embed(items, purpose=purpose))
 
 
-def builtin_projection(raw: Embedder, seed: int) -> tuple[Embedder, dict[str, Any], frozenset[str]]:
+def builtin_projection(
+    raw: Embedder, seed: int, *, load: Callable[[str], Any] | None = None
+) -> tuple[Embedder, dict[str, Any], frozenset[str]]:
     """Fit the project's default projection (``audit fit-debias`` defaults) on the raw embedder.
 
     FairPCA with mean matching on ``builtin:gendered-sentences`` (Bolukbasi et al.'s
     definitional gender pairs in the SEAT templates), fitted on half of the sentences as
     ``audit fit-debias`` does.
+
+    ``load`` loads a dataset by spec; a run passes ``RunContext.dataset``, so the fit
+    data is checked and recorded with the run's datasets (``reproducibility.datasets``).
 
     Returns
     -------
@@ -140,7 +145,7 @@ def builtin_projection(raw: Embedder, seed: int) -> tuple[Embedder, dict[str, An
     from audit.debias.fit import fit_debias
     from audit.projection import ProjectedEmbedder
 
-    items = list(load_dataset(BUILTIN_FIT_DATASET).corpus)
+    items = list((load or load_dataset)(BUILTIN_FIT_DATASET).corpus)
     debiaser, report = fit_debias(
         raw,
         items,
