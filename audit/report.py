@@ -120,8 +120,18 @@ class Result(_Strict):
 #: The fields of a result's key, in the order :func:`evidence_key` joins them.
 EVIDENCE_KEY_FIELDS = ("suite", "check", "metric", "variant", "modality", "dim", "group")
 #: ``details`` entries that tell apart results sharing every key field: the red-team suite
-#: stores one result per defense and per budget (``eps`` for L-inf attacks) of a check.
-SETTING_DETAILS = ("defense", "budget", "eps")
+#: stores one result per defense and per budget (``eps`` for L-inf attacks, a query budget,
+#: poisons per query) of a check; the run table shows the same settings (audit/summary.py).
+SETTING_DETAILS = (
+    "defense",
+    "budget",
+    "eps",
+    "query_budget",
+    "poisons_per_query",
+    "size_label",
+    "purpose",
+    "k",
+)
 
 
 def result_setting(result: Result) -> str | None:
