@@ -21,12 +21,40 @@ Three parts:
 
 # Part 1: attribute inference (P1).
 
+# isort: split
 # Part 2: text inversion (P2).
 
+# isort: split
 # Part 3: membership inference and defenses (P3).
+from redteam.privacy._defenses import (
+    Defense,
+    GaussianNoise,
+    LeakagePoint,
+    MatryoshkaTruncation,
+    RandomRotation,
+    leakage_curve,
+)
+from redteam.privacy._membership import (
+    MembershipResult,
+    index_membership,
+    membership_attack,
+    top1_scores,
+    tpr_at_fpr,
+)
 
 __all__: list[str] = [
     # Part 1: attribute inference.
     # Part 2: text inversion.
     # Part 3: membership inference and defenses.
+    "Defense",
+    "GaussianNoise",
+    "LeakagePoint",
+    "MatryoshkaTruncation",
+    "MembershipResult",
+    "RandomRotation",
+    "index_membership",
+    "leakage_curve",
+    "membership_attack",
+    "top1_scores",
+    "tpr_at_fpr",
 ]
