@@ -20,6 +20,8 @@ Three parts:
 """
 
 # Part 1: attribute inference (P1).
+from redteam.privacy._attribute import ProbeScore, probe_attribute
+from redteam.privacy._erasure import ErasureResult, ErasureRow, erasure_check
 
 # isort: split
 # Part 2: text inversion (P2).
@@ -42,8 +44,13 @@ from redteam.privacy._membership import (
     tpr_at_fpr,
 )
 
-__all__: list[str] = [
+__all__: list[str] = [  # noqa: RUF022 - grouped by part, sorted within each
     # Part 1: attribute inference.
+    "ErasureResult",
+    "ErasureRow",
+    "ProbeScore",
+    "erasure_check",
+    "probe_attribute",
     # Part 2: text inversion.
     # Part 3: membership inference and defenses.
     "Defense",
