@@ -117,6 +117,22 @@ class Result(_Strict):
         return v
 
 
+#: The level at which the run table, the summaries and the audit report word a stored
+#: adjusted p-value as significant (gates use their policy's alpha).
+SIGNIFICANCE_ALPHA = 0.05
+
+
+def reading(r: Result, alpha: float = SIGNIFICANCE_ALPHA) -> str:
+    """A result's significance as the readers word it, from its stored fields only:
+    ``too few samples`` (a test whose sample is too small to read), ``significant`` /
+    ``not significant`` by the stored ``p_adjusted``, ``""`` when it is not a test."""
+    if r.too_few is not None and r.p_value is not None:
+        return "too few samples"
+    if r.p_adjusted is None:
+        return ""
+    return "significant" if r.p_adjusted < alpha else "not significant"
+
+
 #: The fields of a result's key, in the order :func:`evidence_key` joins them.
 EVIDENCE_KEY_FIELDS = ("suite", "check", "metric", "variant", "modality", "dim", "group")
 #: ``details`` entries that tell apart results sharing every key field: the red-team suite

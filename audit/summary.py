@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audit.report import Report, Result
+from audit.report import SIGNIFICANCE_ALPHA, Report, Result, reading
 
 if TYPE_CHECKING:
     from audit.compare import Comparison
     from audit.usage import UsagePlan
 
-ALPHA = 0.05
+ALPHA = SIGNIFICANCE_ALPHA
 
 
 def _fmt(v: float | None, digits: int = 3) -> str:
@@ -43,11 +43,7 @@ MAX_ROWS = 60
 
 def _sig(r: Result) -> str:
     # Reads the stored family-adjusted p-value (docs/bias-statistics.md); never the raw p.
-    if r.too_few is not None and r.p_value is not None:
-        return "too few samples"
-    if r.p_adjusted is None:
-        return ""
-    return "significant" if r.p_adjusted < ALPHA else "not significant"
+    return reading(r, ALPHA)
 
 
 def _ci(r: Result) -> str:

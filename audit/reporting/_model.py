@@ -16,7 +16,7 @@ from typing import Any
 from markupsafe import Markup
 
 from audit.gates._verdict import evidence_key, sign_reversals
-from audit.report import DIMENSIONS, GateResult, Report
+from audit.report import DIMENSIONS, SIGNIFICANCE_ALPHA, GateResult, Report, reading
 from audit.reporting._findings import Part, describe, gate_clause
 from audit.reporting._num import Num, src_path
 from audit.reporting._provenance import caveats, provenance
@@ -228,10 +228,12 @@ def _association_table(report: Report) -> list[Table]:
             continue
         nums = [(Num(getattr(r, f), src_path("results", i, f)),) for f in _COLS[:5]]
         labels = [(r.check,), (r.variant,), (str(r.dim or "-"),)]
-        rows.append([*labels, *nums, (r.p_family or "-",)])
+        # the stored reading, worded as the run table words it (same rule, same alpha)
+        rows.append([*labels, *nums, (r.p_family or "-",), (reading(r) or "-",)])
     if not rows:
         return []
     header = ["test", "variant", "dim", "d", "CI low", "CI high", "p", "adjusted p", "family"]
+    header.append(f"reading (alpha {SIGNIFICANCE_ALPHA})")
     return [Table("Association tests (effect size d, two-sided unless stated)", header, rows)]
 
 
