@@ -25,6 +25,35 @@ from redteam.privacy._erasure import ErasureResult, ErasureRow, erasure_check
 
 # isort: split
 # Part 2: text inversion (P2).
+from redteam.privacy._bow_inverter import (
+    BowInversionPoint,
+    BowInversionResult,
+    BowInverter,
+    evaluate_bow_inversion,
+    fit_bow_inverter,
+)
+from redteam.privacy._corpus import (
+    DOCUMENTED_SHA256,
+    SentenceCorpus,
+    python_doc_sentences,
+    split_sentences,
+)
+from redteam.privacy._pii import PII_KINDS, PiiItem, PiiRecovery, detect_pii, pii_recovery
+from redteam.privacy._reconstruct import (
+    BudgetExceeded,
+    CountingEmbed,
+    ReconstructionCheckpoint,
+    ReconstructionResult,
+    reconstruct_text,
+)
+from redteam.privacy._text_metrics import (
+    Estimate,
+    content_words,
+    micro_prf,
+    token_f1,
+    tokenize,
+    wilson_estimate,
+)
 
 # isort: split
 # Part 3: membership inference and defenses (P3).
@@ -52,6 +81,31 @@ __all__: list[str] = [  # noqa: RUF022 - grouped by part, sorted within each
     "erasure_check",
     "probe_attribute",
     # Part 2: text inversion.
+    "BowInversionPoint",
+    "BowInversionResult",
+    "BowInverter",
+    "BudgetExceeded",
+    "CountingEmbed",
+    "DOCUMENTED_SHA256",
+    "Estimate",
+    "PII_KINDS",
+    "PiiItem",
+    "PiiRecovery",
+    "ReconstructionCheckpoint",
+    "ReconstructionResult",
+    "SentenceCorpus",
+    "content_words",
+    "detect_pii",
+    "evaluate_bow_inversion",
+    "fit_bow_inverter",
+    "micro_prf",
+    "pii_recovery",
+    "python_doc_sentences",
+    "reconstruct_text",
+    "split_sentences",
+    "token_f1",
+    "tokenize",
+    "wilson_estimate",
     # Part 3: membership inference and defenses.
     "Defense",
     "GaussianNoise",
