@@ -189,8 +189,11 @@ def judge(args: argparse.Namespace, report: Report, path: Path, gating: Gating) 
     """Gate a finished run, rewrite its report, write CI files, print; the exit code."""
     from audit.summary import summarize
 
-    report, code, error = gate_report(report, path, gating)
+    report, code, error = _judge_and_save(report, path, gating)
+    html = write_audit_report(report, path)
     print(summarize(report, path=str(path)))
+    if html is not None:
+        print(f"audit report: {html}")
     try:
         _write_outputs(args, report, path, error)
     except OSError as exc:

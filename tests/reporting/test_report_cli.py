@@ -69,11 +69,13 @@ def test_report_exit_2_for_an_unwritable_output(tmp_path, capsys) -> None:
     assert "cannot write the audit report" in capsys.readouterr().err
 
 
-def test_gate_rewrites_report_html_with_the_new_verdict(tmp_path) -> None:
+def test_gate_rewrites_report_html_with_the_new_verdict(tmp_path, capsys) -> None:
     folder = _run(tmp_path, verdict=None, gates=[], status="no-gates")
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY, encoding="utf-8")
     code = main(["gate", str(folder), "--policy", str(policy)])
+    # the terminal names the document beside report.json
+    assert f"audit report: {folder / 'report.html'}" in capsys.readouterr().out.splitlines()
     stored = load_report(folder / "report.json")
     assert code == ExitCode.GATE_FAILED and stored.verdict.overall == "fail"
     doc = lxml_html.fromstring((folder / "report.html").read_text(encoding="utf-8"))
@@ -92,9 +94,12 @@ def test_a_failed_render_is_an_error_message_not_a_lost_run(tmp_path, capsys, mo
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY, encoding="utf-8")
     assert main(["gate", str(folder), "--policy", str(policy)]) == ExitCode.GATE_FAILED
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert "cannot write the audit report" in err and "renderer exploded" in err
     assert f"audit report {folder}" in err
+    assert "status: failed" in captured.out  # the summary printed...
+    assert "audit report: " not in captured.out  # ...but no path to a file not written
     assert load_report(folder / "report.json").verdict.overall == "fail"  # saved
     assert not (folder / "report.html").exists()
 
