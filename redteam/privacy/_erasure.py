@@ -40,7 +40,8 @@ class ErasureRow:
 
     Both are cross-validated probes within the held-out items, each on the vectors it is
     scored on (raw on raw, transformed on transformed): an attacker who holds transformed
-    vectors and some labels retrains on them.
+    vectors and some labels retrains on them. Counts (``n``, ``n_missing``, ``excluded``)
+    are of the held-out items, plus any target class too small to split.
     """
 
     attribute: str
@@ -82,9 +83,12 @@ def _score_heldout(
     too_rare: tuple[tuple[str, int], ...],
     **kw: Any,
 ) -> ErasureRow:
-    raw, moved = (
-        probe_attribute(view[held], list(labels[held]), attribute=name, **kw) for view in views
-    )
+    try:
+        raw, moved = (
+            probe_attribute(view[held], list(labels[held]), attribute=name, **kw) for view in views
+        )
+    except ValueError as err:
+        raise ValueError(f"{err} (among the {held.size} held-out items)") from err
     if too_rare:
         # Classes too small to split never reach the held-out items; report them anyway.
         raw, moved = (
@@ -141,7 +145,7 @@ def erasure_check(
     ValueError
         Neither or both of ``transform`` / ``fit_transform``; bad ``X``; a column of the
         wrong length; the projection changing the number of rows or returning non-finite
-        values; an attribute without two classes in both splits.
+        values; an attribute without two classes of at least ``n_folds`` held-out items.
     """
     if (transform is None) == (fit_transform is None):
         raise ValueError("give exactly one of transform (ready) or fit_transform (fitted here)")

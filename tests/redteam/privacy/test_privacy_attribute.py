@@ -12,8 +12,10 @@ import math
 import numpy as np
 import pytest
 from scipy.stats import norm
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
 from redteam.privacy import probe_attribute
+from redteam.privacy._attribute import resample_scores
 
 
 def _planted(n: int, d: int, delta: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,22 +55,25 @@ def test_no_planted_direction_is_at_chance() -> None:
 def test_three_classes_rare_and_missing_labels() -> None:
     # Three classes on a line, spacing delta: the middle one errs on both sides, so the
     # Bayes balanced accuracy is 1 - (4/3) * (1 - Phi(delta/2)).
-    delta, m = 2.0, 400
+    # The fitted probe falls short of Bayes by an estimation loss that shrinks like d/n,
+    # faster than the interval (1/sqrt(n)): many items in few dims keep it negligible, and
+    # a 99 % interval keeps this coverage check from failing one seed in twenty.
+    delta, m = 2.0, 1000
     rng = np.random.default_rng(3)
     y = np.repeat(["lo", "mid", "hi"], m).astype(object)
-    X = rng.standard_normal((3 * m, 6))
+    X = rng.standard_normal((3 * m, 4))
     X[:, 0] += np.repeat([-delta, 0.0, delta], m)
     # Three items of a fourth class (fewer than the 5 folds) and two unlabelled items.
-    X = np.vstack([X, rng.standard_normal((5, 6))])
+    X = np.vstack([X, rng.standard_normal((5, 4))])
     y = np.concatenate([y, np.array(["rare"] * 3 + [None, float("nan")], dtype=object)])
-    r = probe_attribute(X, list(y), n_permutations=5, n_bootstrap=200)
+    r = probe_attribute(X, list(y), n_permutations=2, n_bootstrap=1000, confidence=0.99)
     assert r.excluded == (("rare", 3),) and r.n_missing == 2
     assert r.classes == ("hi", "lo", "mid") and r.n_per_class == (m, m, m)
     assert r.chance == pytest.approx(1 / 3)
     bayes = 1 - 4 / 3 * (1 - norm.cdf(delta / 2))
     assert r.balanced_accuracy_ci[0] <= bayes <= r.balanced_accuracy_ci[1]
     # Accuracy equals balanced accuracy for equal class sizes; its Wilson interval by hand.
-    k, n, z = round(r.accuracy * r.n), r.n, norm.ppf(0.975)
+    k, n, z = round(r.accuracy * r.n), r.n, norm.ppf(0.995)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -86,3 +91,17 @@ def test_bad_input_names_the_problem() -> None:
         probe_attribute(X_nan, y)
     with pytest.raises(ValueError, match="19 rows but 20 labels"):
         probe_attribute(X[:19], y)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_vectorised_bootstrap_scores_match_scikit_learn(k: int) -> None:
+    rng = np.random.default_rng(6)
+    codes = rng.integers(0, k, 150)
+    proba = rng.dirichlet(np.ones(k), 150)
+    proba[:30] = proba[0]  # ties: average ranks, as roc_auc_score handles them
+    idx = rng.integers(0, 150, (5, 150))
+    got = resample_scores(codes, proba, idx)
+    for b in range(5):
+        c, p = codes[idx[b]], proba[idx[b]]
+        auc = roc_auc_score(c, p[:, 1]) if k == 2 else roc_auc_score(c, p, multi_class="ovr")
+        assert got[b] == pytest.approx([balanced_accuracy_score(c, p.argmax(axis=1)), auc])

@@ -89,3 +89,16 @@ def test_bad_input_is_named() -> None:
         erasure_check(X, a, ident, others={"b": b[:59]})
     with pytest.raises(ValueError, match=r"transform\(X\) row 0"):
         erasure_check(X, a, lambda Z: Z * np.nan)
+
+
+def test_rare_and_unreadable_columns_are_reported_or_named() -> None:
+    X, a, _ = _world(n=120)
+    ident = _without(np.ones(X.shape[1]))
+    # One item of a third target class cannot be split: reported, not crashed on.
+    y = a.astype(object)
+    y[0] = "solo"
+    r = erasure_check(X, y, ident, n_folds=3, n_permutations=3, n_bootstrap=50)
+    assert ("solo", 1) in r.target.raw.excluded and r.n_fit + r.n_heldout == 119
+    # A column with a single class among the held-out items is an error naming it.
+    with pytest.raises(ValueError, match=r"'c'.*held-out items"):
+        erasure_check(X, a, ident, others={"c": ["x"] * 120}, n_folds=3, n_permutations=3)
