@@ -182,8 +182,11 @@ def reconstruct_text(
     if batch_size < 1 or max_tokens < 1:
         raise ValueError(f"batch_size={batch_size}, max_tokens={max_tokens}: both must be >= 1")
     marks = sorted({int(c) for c in (checkpoints or ())} | {int(max_queries)})
-    if marks[0] < 1:
-        raise ValueError(f"checkpoints and max_queries must be >= 1, got {marks[0]}")
+    if marks[0] < 1 or marks[-1] > max_queries:
+        raise ValueError(
+            f"checkpoints {sorted(set(checkpoints or ()))} and max_queries={max_queries}: "
+            "each checkpoint must be in [1, max_queries]"
+        )
     rng = np.random.default_rng(seed)
     counted = CountingEmbed(embed, max_queries)
 

@@ -78,6 +78,8 @@ def test_bad_embed_output_is_named() -> None:
 
     with pytest.raises(ValueError, match=r"embed returned shape \(2, 4\).*for 1 texts"):
         reconstruct_text(broken, np.ones(4), vocabulary=["a"], max_queries=5)
+    with pytest.raises(ValueError, match=r"checkpoints \[10\] and max_queries=5"):
+        reconstruct_text(broken, np.ones(4), vocabulary=["a"], max_queries=5, checkpoints=[10])
     with pytest.raises(ValueError, match="non-zero"):
         reconstruct_text(broken, np.zeros(4), vocabulary=["a"], max_queries=5)
 
