@@ -38,4 +38,13 @@ def run(args: argparse.Namespace) -> ExitCode:
     except ConfigError as exc:
         print(f"audit: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    return judge(args, report, path, gating)
+    code = judge(args, report, path, gating)
+    # A run of a comparison: the comparison's report.html shows each run's stored verdict,
+    # so it is rendered again with the new one.
+    comparison = path.parent.parent
+    if (comparison / "comparison.json").is_file():
+        from audit.cli._gating import write_comparison_audit_report
+
+        if (html := write_comparison_audit_report(comparison)) is not None:
+            print(f"comparison report: {html}")
+    return code

@@ -208,3 +208,18 @@ def test_every_run_gets_report_html_without_a_policy_or_when_it_failed(tmp_path,
     assert decision.startswith("No policy applied: not assessed.")
     assert ("The run failed" in decision) == (status == "error")
     assert "boom: it broke" in doc.xpath('//header[@id="page-one"]')[0].text_content()
+
+
+def test_gating_a_comparison_run_renders_the_comparison_report_again(tmp_path, capsys) -> None:
+    folder = _comparison(tmp_path)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY, encoding="utf-8")
+    # e2-other had no policy: not assessed; judged now, its decision must change there too
+    code = main(["gate", str(folder / "e2-other"), "--policy", str(policy)])
+    assert code == ExitCode.GATE_FAILED
+    assert f"comparison report: {folder / 'report.html'}" in capsys.readouterr().out
+    doc = lxml_html.fromstring((folder / "report.html").read_text(encoding="utf-8"))
+    rows = doc.xpath('//h2[@id="decisions"]/following-sibling::table[1]//tr')[1:]
+    other = next(r for r in rows if r.xpath("./td")[0].text_content() == "other")
+    stored = load_report(folder / "e2-other" / "report.json").verdict.overall
+    assert other.xpath("./td")[3].text_content() == stored == "fail"
