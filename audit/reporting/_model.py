@@ -16,7 +16,14 @@ from typing import Any
 from markupsafe import Markup
 
 from audit.gates._verdict import evidence_key, sign_reversals
-from audit.report import DIMENSIONS, SIGNIFICANCE_ALPHA, GateResult, Report, reading
+from audit.report import (
+    DIMENSIONS,
+    SIGNIFICANCE_ALPHA,
+    GateResult,
+    Report,
+    reading,
+    result_setting,
+)
 from audit.reporting._findings import Part, describe, gate_clause
 from audit.reporting._num import Num, src_path
 from audit.reporting._provenance import caveats, provenance
@@ -68,10 +75,13 @@ class GateView:
 
 #: The evidence table's columns, in order: (cell key, heading).
 COLUMNS = [("check", "check"), ("metric", "metric"), ("variant", "variant")]
-COLUMNS += [("modality", "modality"), ("dim", "dim"), ("group", "group"), ("value", "value")]
+COLUMNS += [("modality", "modality"), ("dim", "dim"), ("group", "group"), ("setting", "setting")]
+COLUMNS += [("value", "value")]
 COLUMNS += [("ci_low", "CI low"), ("ci_high", "CI high"), ("p_value", "p")]
 COLUMNS += [("p_adjusted", "adjusted p"), ("p_family", "family"), ("n", "n")]
-LABEL_COLUMNS = frozenset({"check", "metric", "variant", "modality", "dim", "group", "p_family"})
+LABEL_COLUMNS = frozenset(
+    {"check", "metric", "variant", "modality", "dim", "group", "setting", "p_family"}
+)
 _LABELS = LABEL_COLUMNS
 
 
@@ -153,6 +163,11 @@ def _evidence_row(
     for f in ("check", "metric", "variant", "modality", "dim", "group"):
         v = entry.get(f)
         cells[f] = "-" if v is None else str(v)
+    # which defense / budget: what tells apart results sharing every other label
+    setting = entry.get("setting") or (
+        result_setting(report.results[ri]) if ri is not None else None
+    )
+    cells["setting"] = setting or "-"
     cells["p_family"] = family or "-"
     passed = entry.get("passed")
     return EvidenceRow(

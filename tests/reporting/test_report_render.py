@@ -222,3 +222,8 @@ def test_evidence_rows_point_at_the_result_each_gate_judged() -> None:
     shown = [s for s in srcs if s and s.startswith("results[") and s.endswith("].value")]
     for i, r in enumerate(hub):
         assert f"results[{i}].value" in shown, f"the {r.details['defense']} row is missing"
+    # each row says which defense it is (the only label that differs between them)
+    header = [th.text_content().strip() for th in table.xpath(".//th")]
+    col = header.index("setting")
+    settings = [tr.xpath("./td")[col].text_content() for tr in table.xpath(".//tr[td]")]
+    assert settings == [f"defense={r.details['defense']},budget=1" for r in hub]
