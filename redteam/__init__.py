@@ -11,7 +11,10 @@ never imports ``audit``. Subpackages:
   poisoning by query prefix and by HotFlip);
 - :mod:`redteam.defenses` - Unicode sanitisation, feature squeezing, hubness detection,
   CSLS and mutual-proximity re-ranking;
-- :mod:`redteam.metrics` - success rates, Recall@k, drift, perturbation size.
+- :mod:`redteam.metrics` - success rates, Recall@k, drift, perturbation size;
+- :mod:`redteam.privacy` - privacy attacks on vectors and indexes (attribute inference,
+  text inversion, membership inference) and their defenses; torch-free, imported directly
+  (``from redteam.privacy import probe_attribute``), not through the names below.
 
 The names below are loaded on first use (PEP 562): ``import redteam`` alone imports
 nothing, so torch-free users -- the registry (:mod:`redteam._registry`), the homoglyph
