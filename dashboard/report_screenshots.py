@@ -29,7 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dashboard.screenshots import CHROMIUM_FLAGS, _compress
+from dashboard.screenshots import _compress
+from dashboard.screenshots import _driver as dashboard_driver
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +71,10 @@ class BrowserCheck:
 
 
 def _driver(chromium: str, chromedriver: str):  # -> selenium WebDriver
-    import os
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--window-size={WIDTH},1000")
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    return webdriver.Chrome(options=opts, service=Service(executable_path=chromedriver))
+    # the dashboard's offline driver, at a printed page's width, with the logs the checks read
+    return dashboard_driver(
+        chromium, chromedriver, width=WIDTH, logs={"performance": "ALL", "browser": "ALL"}
+    )
 
 
 def _requests(perf_log: list[dict]) -> list[str]:

@@ -106,7 +106,11 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float) -> N
     raise TimeoutError(f"dashboard at {base} did not answer within {timeout:.0f} s")
 
 
-def _driver(chromium: str, chromedriver: str):  # -> selenium WebDriver
+def _driver(
+    chromium: str, chromedriver: str, *, width: int = WIDTH, logs: dict[str, str] | None = None
+):  # -> selenium WebDriver
+    """Headless Chromium at ``width`` px; ``logs`` sets ``goog:loggingPrefs`` (the report
+    check reads the performance and browser logs)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -115,7 +119,9 @@ def _driver(chromium: str, chromedriver: str):  # -> selenium WebDriver
     opts.binary_location = chromium
     for flag in CHROMIUM_FLAGS:
         opts.add_argument(flag)
-    opts.add_argument(f"--window-size={WIDTH},1000")
+    opts.add_argument(f"--window-size={width},1000")
+    if logs is not None:
+        opts.set_capability("goog:loggingPrefs", logs)
     return webdriver.Chrome(options=opts, service=Service(executable_path=chromedriver))
 
 
